@@ -1,0 +1,51 @@
+// Host services over Node's process, fs and stdio.
+
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import type { Host, Output, Signal } from "../../src/host.ts";
+
+function output(stream: NodeJS.WriteStream): Output {
+  return {
+    write: (data) =>
+      new Promise<void>((resolve) => {
+        // Resolve even if the pipe is gone (EPIPE): logging must never kill the server.
+        stream.write(data, () => resolve());
+      }),
+  };
+}
+// A closed stdout/stderr pipe emits 'error'; without a listener that would crash the process.
+process.stdout.on("error", () => {});
+process.stderr.on("error", () => {});
+
+export const nodeHost: Host = {
+  runtime: "node",
+  runtimeVersion: `node ${process.versions.node}`,
+  args: process.argv.slice(2),
+  env: (name) => process.env[name],
+  stdout: output(process.stdout),
+  stderr: output(process.stderr),
+  async *stdin() {
+    for await (const chunk of process.stdin) {
+      const b = chunk as Buffer;
+      yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+  },
+  readFile: async (path) => new Uint8Array(await readFile(path)),
+  onSignal(signal: Signal, fn: () => void) {
+    process.on(signal, fn);
+    return () => process.off(signal, fn);
+  },
+  openFileLimit() {
+    try {
+      return parseOpenFileLimit(readFileSync("/proc/self/limits", "utf8"));
+    } catch {
+      return undefined; // not Linux: no portable getrlimit in Node
+    }
+  },
+  memoryRss: () => process.memoryUsage.rss(),
+  async exit(code: number): Promise<never> {
+    await Promise.all([nodeHost.stdout.write(""), nodeHost.stderr.write("")]);
+    process.exit(code);
+  },
+};

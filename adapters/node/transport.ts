@@ -1,0 +1,230 @@
+// Transport over node:net. Node already queues partial writes in user memory and
+// reports backpressure through write()'s return value and 'drain'; this adapter maps
+// that onto the contract, keeps sockets half-open capable, and makes sure no socket
+// error can ever reach the process as an uncaught exception.
+
+import * as net from "node:net";
+import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import {
+  type Addr,
+  allocateConnId,
+  type Conn,
+  ConnectError,
+  type ConnectOptions,
+  type ConnHandler,
+  DEFAULT_HIGH_WATER_MARK,
+  type Listener,
+  ListenError,
+  type ListenOptions,
+  type Transport,
+} from "../../src/transport.ts";
+import { formatAddr } from "../../src/addr.ts";
+
+type ErrnoError = Error & { code?: string };
+
+function tcpAddr(host: string | undefined, port: number | undefined): Addr {
+  return { transport: "tcp", hostname: host ?? "", port: port ?? 0 };
+}
+
+class NodeConn implements Conn {
+  readonly id = allocateConnId();
+  readonly remote: Addr;
+  readonly local: Addr;
+  #error: Error | undefined;
+  #ended = false;
+
+  constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
+    if (unixPath !== undefined) {
+      this.remote = { transport: "unix", path: unixPath };
+      this.local = { transport: "unix", path: unixPath };
+    } else {
+      this.remote = tcpAddr(socket.remoteAddress, socket.remotePort);
+      this.local = tcpAddr(socket.localAddress, socket.localPort);
+    }
+  }
+
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  get closed(): boolean {
+    return this.socket.destroyed;
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#ended || this.socket.destroyed) return false;
+    if (bytes.length === 0) return this.socket.writableLength < this.socket.writableHighWaterMark;
+    return this.socket.write(bytes);
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  end(): void {
+    if (this.#ended || this.socket.destroyed) return;
+    this.#ended = true;
+    this.socket.end();
+  }
+
+  close(mode: "graceful" | "abort" = "graceful"): void {
+    if (this.socket.destroyed) return;
+    if (mode === "abort") {
+      this.#abort();
+      return;
+    }
+    this.#ended = true;
+    // destroySoon: end() (flush, FIN) and destroy once the queue is flushed.
+    this.socket.destroySoon();
+  }
+
+  setNoDelay(on: boolean): void {
+    this.socket.setNoDelay(on);
+  }
+
+  setKeepAlive(on: boolean, initialDelayMs?: number): void {
+    this.socket.setKeepAlive(on, initialDelayMs);
+  }
+
+  /** Wire socket events to the handler. Called once the connection is established. */
+  attach(): void {
+    const { socket, handler } = this;
+    socket.on("error", (err) => {
+      this.#error ??= err;
+    });
+    socket.on("data", (chunk: Buffer) => {
+      this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    });
+    socket.on("end", () => {
+      if (handler.end) this.#call(() => handler.end!(this));
+      else this.end();
+    });
+    socket.on("drain", () => {
+      if (handler.drain) this.#call(() => handler.drain!(this));
+    });
+    socket.on("close", () => {
+      try {
+        handler.close?.(this, this.#error);
+      } catch {
+        // close is the last event; nothing is left to abort.
+      }
+    });
+    this.#call(() => handler.open?.(this));
+  }
+
+  /**
+   * Drop the queue and close now, with an RST when Node can send one. Node 20 never emits
+   * 'close' for resetAndDestroy() on a socket that has already begun its FIN (end()), so
+   * such a socket is destroyed plainly instead.
+   */
+  #abort(): void {
+    if (this.socket.writableEnded) this.socket.destroy();
+    else this.socket.resetAndDestroy();
+  }
+
+  /** Run a handler callback; a throwing handler aborts its own connection only. */
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#error ??= err instanceof Error ? err : new Error(String(err));
+      this.#abort();
+    }
+  }
+}
+
+/** A leftover socket file from a crashed run blocks bind(); remove it unless someone listens on it. */
+async function removeStaleUnixSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) return; // not ours to delete; bind will report EADDRINUSE
+  const alive = await new Promise<boolean>((resolve) => {
+    const probe = net.connect({ path });
+    probe.on("connect", () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on("error", () => resolve(false));
+  });
+  if (!alive) unlinkSync(path);
+}
+
+async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
+  const { addr } = opts;
+  const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  const unixPath = addr.transport === "unix" ? addr.path : undefined;
+  if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
+
+  const server = net.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => {
+    new NodeConn(socket, unixPath, handler).attach();
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onListenError = (err: ErrnoError) => {
+      reject(new ListenError(addr, err.code ?? "EUNKNOWN", `cannot listen on ${formatAddr(addr)}: ${err.message}`));
+    };
+    server.once("error", onListenError);
+    const done = () => {
+      server.off("error", onListenError);
+      resolve();
+    };
+    // Node 20 has no reusePort; a second process on the same port fails with EADDRINUSE.
+    if (addr.transport === "unix") server.listen({ path: addr.path }, done);
+    else server.listen({ host: addr.hostname, port: addr.port, ipv6Only: false }, done);
+  });
+  // After listening, errors come from accept (EMFILE, ENFILE). libuv already avoids a
+  // busy loop on EMFILE (it sheds the pending connection with a reserved descriptor);
+  // the listener must just never let the error reach the process.
+  server.on("error", (err) => opts.onAcceptError?.(err));
+
+  const bound = server.address();
+  const boundAddr: Addr = typeof bound === "object" && bound !== null
+    ? { transport: "tcp", hostname: bound.address, port: bound.port }
+    : addr;
+  return {
+    addr: boundAddr,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        // server.close() stops listening at once but its callback waits for every
+        // connection to end; the contract only promises the port is free.
+        server.close();
+        setImmediate(resolve);
+      }),
+  };
+}
+
+function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
+  const { addr } = opts;
+  const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  return new Promise<Conn>((resolve, reject) => {
+    const socket = addr.transport === "unix"
+      ? net.connect({ path: addr.path, allowHalfOpen: true, writableHighWaterMark: highWaterMark } as net.NetConnectOpts)
+      : net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true, writableHighWaterMark: highWaterMark } as net.NetConnectOpts);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (err: ErrnoError) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(new ConnectError(addr, err.code ?? "EUNKNOWN", `cannot connect to ${formatAddr(addr)}: ${err.message}`));
+    };
+    socket.once("error", fail);
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        const err: ErrnoError = new Error(`timed out after ${opts.timeoutMs} ms`);
+        err.code = "ETIMEDOUT";
+        fail(err);
+      }, opts.timeoutMs);
+    }
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.off("error", fail);
+      const conn = new NodeConn(socket, addr.transport === "unix" ? addr.path : undefined, handler);
+      conn.attach();
+      resolve(conn);
+    });
+  });
+}
+
+export const nodeTransport: Transport = { runtime: "node", listen, connect };

@@ -1,0 +1,123 @@
+// The Transport contract: the only surface through which src/ touches sockets.
+// adapters/{node,deno,bun} implement it; test/conformance/ proves they agree.
+//
+// Push-style (shaped like Bun's socket handlers) because that maps onto all three
+// runtimes without an extra layer of promises or copies on the data path.
+
+/** A socket address. `port: 0` in listen options asks the OS for a free port. */
+export type Addr =
+  | { transport: "tcp"; hostname: string; port: number }
+  | { transport: "unix"; path: string };
+
+export interface ListenOptions {
+  addr: Addr;
+  /** SO_REUSEPORT where the runtime and OS support it (Linux); ignored elsewhere. */
+  reusePort?: boolean;
+  /** Per-connection write queue high-water mark in bytes (default 64 KiB). */
+  highWaterMark?: number;
+  /**
+   * Accepting failed (EMFILE, ENFILE, ...). The listener keeps listening; the adapter
+   * backs off before accepting again instead of spinning. Without it errors are ignored.
+   */
+  onAcceptError?(err: Error): void;
+}
+
+export interface ConnectOptions {
+  addr: Addr;
+  /** Write queue high-water mark in bytes (default 64 KiB). */
+  highWaterMark?: number;
+  /** Give up connecting after this many milliseconds (default: the OS's own timeout). */
+  timeoutMs?: number;
+}
+
+/** One connected stream socket. Every method is safe to call at any time, including after close. */
+export interface Conn {
+  /** Process-unique, increasing id; handy for logs and maps. */
+  readonly id: number;
+  readonly remote: Addr;
+  readonly local: Addr;
+  /**
+   * Queues ALL of `bytes` for sending (the adapter keeps whatever the kernel did not take
+   * and flushes it in order). The adapter may keep a reference to `bytes` until it is
+   * sent (no defensive copy): the caller must not modify it after the call.
+   * Returns false when the queue is at or above the high-water mark: stop writing and
+   * wait for `drain`. Writes after end()/close() are ignored and return false.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Bytes accepted by write() but not yet handed to the kernel. */
+  readonly queued: number;
+  /** Stop delivering `data` (inbound backpressure). Idempotent. */
+  pause(): void;
+  /** Resume delivering `data`. Idempotent. */
+  resume(): void;
+  /** Half-close: flush the queue, then send FIN. Reading continues until the peer's FIN. */
+  end(): void;
+  /**
+   * "graceful" (default): flush the queue, send FIN, then release the socket without
+   * waiting for the peer. "abort": drop the queue and reset the connection at once.
+   */
+  close(mode?: "graceful" | "abort"): void;
+  /** True once the socket is fully closed (the `close` handler has run or is about to). */
+  readonly closed: boolean;
+  setNoDelay(on: boolean): void;
+  setKeepAlive(on: boolean, initialDelayMs?: number): void;
+}
+
+/**
+ * Event handler for connections. One object serves every connection of a listener
+ * (or the single connection of connect()). Handlers must not throw; if one does, the
+ * adapter aborts that connection and passes the error to `close`.
+ */
+export interface ConnHandler {
+  /** The connection is established; called before any other event for it. */
+  open?(conn: Conn): void;
+  /** Bytes arrived. The receiver owns `chunk` (the adapter never reuses it). */
+  data(conn: Conn, chunk: Uint8Array): void;
+  /**
+   * The peer sent FIN. We may still write. When no `end` handler is given, the adapter
+   * calls conn.end() itself (so a plain handler behaves like a non-half-open socket).
+   */
+  end?(conn: Conn): void;
+  /** The write queue emptied (everything handed to the kernel) after write() returned false. */
+  drain?(conn: Conn): void;
+  /** Exactly once per connection, always the last event. `err` when it ended abnormally. */
+  close?(conn: Conn, err?: Error): void;
+}
+
+export interface Listener {
+  /** The bound address: the real port when 0 was asked for. */
+  readonly addr: Addr;
+  /** Stop accepting. Established connections are not touched. Resolves when the port is free. */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  readonly runtime: "node" | "deno" | "bun";
+  listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener>;
+  /** Resolves once connected (after handler.open); rejects with a ConnectError. */
+  connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn>;
+}
+
+/** A connect attempt failed; `code` is the OS error name when known (ECONNREFUSED, ...). */
+export class ConnectError extends Error {
+  override name = "ConnectError";
+  constructor(readonly addr: Addr, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/** Listening failed (EADDRINUSE, EACCES, ...). */
+export class ListenError extends Error {
+  override name = "ListenError";
+  constructor(readonly addr: Addr, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
+
+let nextConnId = 1;
+/** Shared id source so ids are unique across listeners and clients in one process. */
+export function allocateConnId(): number {
+  return nextConnId++;
+}

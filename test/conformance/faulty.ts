@@ -1,0 +1,68 @@
+// Deliberately broken transports, each with one classic socket bug, used to prove the
+// conformance checks can fail.
+import type { Conn, ConnHandler, Transport } from "../../src/transport.ts";
+
+/** Wraps every Conn a transport hands out; `patch` changes some of its methods. */
+function wrapTransport(inner: Transport, patch: (conn: Conn) => Partial<Conn>, handlerPatch?: (h: ConnHandler) => ConnHandler): Transport {
+  const wrapped = new WeakMap<Conn, Conn>();
+  const wrap = (c: Conn): Conn => {
+    let w = wrapped.get(c);
+    if (!w) {
+      const overrides = patch(c);
+      w = new Proxy(c, {
+        get(target, prop) {
+          if (prop in overrides) return (overrides as Record<string | symbol, unknown>)[prop];
+          const v = Reflect.get(target, prop, target);
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      wrapped.set(c, w);
+    }
+    return w;
+  };
+  const wrapHandler = (h0: ConnHandler): ConnHandler => {
+    const h = handlerPatch ? handlerPatch(h0) : h0;
+    return {
+      open: h.open && ((c) => h.open!(wrap(c))),
+      data: (c, b) => h.data(wrap(c), b),
+      end: h.end && ((c) => h.end!(wrap(c))),
+      drain: h.drain && ((c) => h.drain!(wrap(c))),
+      close: h.close && ((c, e) => h.close!(wrap(c), e)),
+    };
+  };
+  return {
+    runtime: inner.runtime,
+    listen: (opts, h) => inner.listen(opts, wrapHandler(h)),
+    connect: async (opts, h) => wrap(await inner.connect(opts, wrapHandler(h))),
+  };
+}
+
+/** Writes only what "the kernel took" (first 64 KiB of each buffer) and drops the rest. */
+export function dropsPartialWrites(inner: Transport): Transport {
+  return wrapTransport(inner, (c) => ({
+    write: (bytes: Uint8Array) => c.write(bytes.subarray(0, 64 * 1024)),
+  }));
+}
+
+/** Treats the peer's FIN as a full close (a socket opened without allowHalfOpen). */
+export function closesOnPeerFin(inner: Transport): Transport {
+  return wrapTransport(inner, () => ({}), (h) => ({
+    ...h,
+    end: (c) => c.close("abort"),
+  }));
+}
+
+/** Ignores pause(): keeps delivering data, so inbound backpressure never happens. */
+export function ignoresPause(inner: Transport): Transport {
+  return wrapTransport(inner, () => ({ pause: () => {} }));
+}
+
+/** Never reports backpressure: write() always returns true. */
+export function neverSignalsBackpressure(inner: Transport): Transport {
+  return wrapTransport(inner, (c) => ({
+    write: (bytes: Uint8Array) => {
+      c.write(bytes);
+      return true;
+    },
+  }));
+}
