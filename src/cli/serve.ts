@@ -1,0 +1,141 @@
+// `switchboard serve`: run one service on one or more addresses until SIGINT/SIGTERM,
+// then drain gracefully and exit 0.
+
+import { AddrError, formatAddr, parseAddr } from "../addr.ts";
+import { DurationError, formatDuration, parseDuration } from "../duration.ts";
+import type { Runtime } from "../host.ts";
+import { createLogger, type LogFormat, type LogLevel } from "../log.ts";
+import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
+import { Server } from "../server/server.ts";
+import { findService, services } from "../services/registry.ts";
+import type { Addr } from "../transport.ts";
+import { type FlagSpec, formatFlags, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const DURATION_FLAGS = [
+  ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
+  ["frame-timeout", "frameMs", "a started frame must complete within this (trickling does not reset it)"],
+  ["write-timeout", "writeMs", "close a peer that has not read queued data for this long"],
+  ["linger-timeout", "lingerMs", "after our FIN, wait this long for the peer's"],
+  ["drain-timeout", "drainMs", "on SIGTERM/SIGINT, cut connections still busy after this"],
+] as const;
+
+const flags: FlagSpec[] = [
+  { name: "listen", short: "l", kind: "string", repeatable: true, value: "ADDR", help: "host:port, [v6]:port, :port or unix:/path (repeatable; default 127.0.0.1 and the service's port)" },
+  { name: "service", short: "s", kind: "string", value: "NAME", help: `one of: ${services.map((s) => s.name).join(", ")}`, default: "echo" },
+  ...DURATION_FLAGS.map(([name, key, help]): FlagSpec => ({
+    name,
+    kind: "string",
+    value: "DURATION",
+    help: `${help}; 0 disables`,
+    default: formatDuration(DEFAULT_DEADLINES[key]),
+  })),
+  { name: "max-conns", kind: "string", value: "N", help: "concurrent connections in all (default: from the open-file limit)" },
+  { name: "max-conns-per-ip", kind: "string", value: "N", help: "concurrent connections per source address; 0 = no limit", default: "0" },
+  { name: "max-rate-per-ip", kind: "string", value: "N", help: "new connections per second per source address; 0 = no limit", default: "0" },
+  { name: "max-frame", kind: "string", value: "SIZE", help: "largest frame or app content accepted", default: "1MiB" },
+  { name: "write-buffer", kind: "string", value: "SIZE", help: "per-connection write buffer; reading pauses while it is full", default: "1MiB" },
+  { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
+  { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error", default: "info" },
+];
+
+function help(): string {
+  return `Usage: switchboard serve [--listen ADDR]... [--service NAME] [options]
+
+Runs a service until SIGINT or SIGTERM, then stops accepting, lets in-flight work
+finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per event.
+
+Services:
+${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}`).join("\n")}
+
+Options:
+${formatFlags(flags)}
+`;
+}
+
+function durationFlag(p: Parsed, name: string): number {
+  try {
+    return parseDuration(one(p, name)!);
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`option "--${name}": ${err.message}`);
+    throw err;
+  }
+}
+
+function sizeFlag(p: Parsed, name: string): number {
+  const n = parseSize(one(p, name)!);
+  if (n < 1) throw new UsageError(`option "--${name}" must be at least 1 byte`);
+  return n;
+}
+
+function enumFlag<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T {
+  const v = one(p, name)!;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")}, not "${v}"`);
+  return v as T;
+}
+
+async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+  const { host, transport } = rt;
+  const p = parseArgs(argv, flags);
+  if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
+  const entry = findService(one(p, "service")!);
+  if (!entry) throw new UsageError(`unknown service "${one(p, "service")}"; choose from ${services.map((s) => s.name).join(", ")}`);
+
+  let addrs: Addr[];
+  try {
+    addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map((a) => parseAddr(a, "127.0.0.1"));
+  } catch (err) {
+    if (err instanceof AddrError) throw new UsageError(err.message);
+    throw err;
+  }
+  const options: Partial<ServerOptions> = {
+    maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
+    maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
+    maxFrame: sizeFlag(p, "max-frame"),
+    writeBuffer: sizeFlag(p, "write-buffer"),
+  };
+  for (const [name, key] of DURATION_FLAGS) options[key] = durationFlag(p, name);
+  const maxConns = intFlag(p, "max-conns", 1);
+  if (maxConns !== undefined) options.maxConns = maxConns;
+
+  const log = createLogger(
+    host.stderr,
+    enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
+    enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
+  );
+  const service = entry.create({ maxFrame: options.maxFrame! });
+  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
+
+  try {
+    for (const addr of addrs) {
+      const l = await server.listen(addr);
+      log.info("listening", { addr: formatAddr(l.addr), service: entry.name, runtime: host.runtime });
+    }
+  } catch (err) {
+    await server.shutdown();
+    throw err; // "cannot listen on ...": exit 1 with the reason
+  }
+
+  // First signal: graceful drain. Second: cut everything now.
+  const stopped = new Promise<string>((resolve) => {
+    let signals = 0;
+    const on = (sig: string) => () => {
+      signals++;
+      if (signals === 1) resolve(sig);
+      else {
+        log.warn("second signal: closing all connections now", { signal: sig });
+        server.abortAll();
+      }
+    };
+    host.onSignal("SIGINT", on("SIGINT"));
+    host.onSignal("SIGTERM", on("SIGTERM"));
+  });
+  const signal = await stopped;
+  log.info("shutting down", { signal, connections: server.connections, drain_timeout: formatDuration(server.options.drainMs) });
+  await server.shutdown();
+  const s = server.stats();
+  log.info("stopped", { accepted: s.accepted, refused: s.refused });
+  return 0;
+}
+
+export const serveCommand: Command = { name: "serve", summary: "run a service (echo, ...) on the given addresses", help, run };

@@ -1,0 +1,50 @@
+// Structured log lines, as text (key=value) or JSON, one line per event.
+
+import type { Output } from "./host.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFormat = "text" | "json";
+export type LogFields = Record<string, string | number | boolean | undefined>;
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface Logger {
+  log(level: LogLevel, msg: string, fields?: LogFields): void;
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+function textValue(v: string | number | boolean): string {
+  const s = String(v);
+  return /^[\w.:\/\[\]@+-]+$/.test(s) ? s : JSON.stringify(s);
+}
+
+/** Render one line (exported for tests and for anything that logs elsewhere). */
+export function formatLine(format: LogFormat, time: Date, level: LogLevel, msg: string, fields: LogFields = {}): string {
+  if (format === "json") {
+    return JSON.stringify({ time: time.toISOString(), level, msg, ...fields }) + "\n";
+  }
+  let line = `${time.toISOString()} ${level.toUpperCase().padEnd(5)} ${msg}`;
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) line += ` ${k}=${textValue(v)}`;
+  return line + "\n";
+}
+
+export function createLogger(out: Output, format: LogFormat = "text", minLevel: LogLevel = "info"): Logger {
+  const min = LEVELS[minLevel];
+  const log = (level: LogLevel, msg: string, fields?: LogFields) => {
+    if (LEVELS[level] < min) return;
+    void out.write(formatLine(format, new Date(), level, msg, fields));
+  };
+  return {
+    log,
+    debug: (m, f) => log("debug", m, f),
+    info: (m, f) => log("info", m, f),
+    warn: (m, f) => log("warn", m, f),
+    error: (m, f) => log("error", m, f),
+  };
+}
+
+/** A logger that drops everything (library use without logging). */
+export const silentLogger: Logger = createLogger({ write: async () => {} }, "text", "error");

@@ -1,0 +1,176 @@
+// One accepted connection from open to close: feeds the service session, applies
+// backpressure, and keeps the timestamps the server's deadline sweep checks.
+
+import type { Conn } from "../transport.ts";
+import { formatAddr } from "../addr.ts";
+import type { Logger } from "../log.ts";
+import type { Session, SessionContext } from "../services/service.ts";
+import type { Service } from "../services/service.ts";
+import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
+import type { ServerOptions } from "./options.ts";
+
+/** What a connection needs from its server. */
+export interface ConnectionHost {
+  readonly options: Readonly<ServerOptions>;
+  readonly log: Logger;
+  readonly counters: CloseCounters;
+  readonly draining: boolean;
+}
+
+export class ServerConnection {
+  readonly peer: string;
+  readonly session: Session;
+  #lastActivity: number;
+  /** When the current partial frame began; 0 while no frame is partly received. */
+  #frameStartedAt = 0;
+  /** Bytes handed to conn.write() in all, to tell kernel progress from `queued`. */
+  #written = 0;
+  #lastSent = 0;
+  #lastSendProgress: number;
+  /** Set once we sent (or queued) our FIN; the linger deadline runs from when it is flushed. */
+  #finQueued = false;
+  #lingerFrom = 0;
+  #peerFin = false;
+  #pausedForWrite = false;
+  /** Finishing: no more input goes to the service; we flush, FIN, and wait for the peer's FIN. */
+  #finishing = false;
+
+  constructor(readonly conn: Conn, service: Service, private readonly host: ConnectionHost, now: number) {
+    this.peer = formatAddr(conn.remote);
+    this.#lastActivity = now;
+    this.#lastSendProgress = now;
+    const ctx: SessionContext = {
+      id: conn.id,
+      remote: conn.remote,
+      options: host.options,
+      log: host.log,
+      write: (bytes) => this.write(bytes),
+      end: () => this.end(),
+      close: () => this.finish(),
+      fail: (message) => this.fail(message),
+    };
+    this.session = service.open(ctx);
+  }
+
+  write(bytes: Uint8Array): boolean {
+    if (this.#finQueued || this.conn.closed) return false;
+    this.#written += bytes.length;
+    this.#lastActivity = Date.now();
+    const ok = this.conn.write(bytes);
+    if (!ok && !this.#pausedForWrite) {
+      // Inbound backpressure: stop reading from a peer that is not reading our replies.
+      this.#pausedForWrite = true;
+      this.conn.pause();
+    }
+    return ok;
+  }
+
+  end(): void {
+    if (this.#finQueued) return;
+    this.#finQueued = true;
+    this.conn.end();
+  }
+
+  /**
+   * Lingering close: stop feeding the service, flush what is queued, send FIN, and read
+   * (discarding) until the peer's FIN or the linger deadline. Closing outright with
+   * unread input would make the kernel send RST and could destroy a reply in flight.
+   */
+  finish(): void {
+    if (this.#finishing) return;
+    this.#finishing = true;
+    if (this.#pausedForWrite) {
+      this.#pausedForWrite = false;
+      this.conn.resume(); // keep reading so the peer's FIN can arrive
+    }
+    this.end();
+    if (this.#peerFin) this.conn.close();
+  }
+
+  fail(message: string): void {
+    this.host.counters.record("protocol-error", { peer: this.peer, conn: this.conn.id, error: message });
+    this.finish();
+  }
+
+  /** Close now because a limit or deadline says so. */
+  closeByPolicy(reason: PolicyReason, abort: boolean): void {
+    if (this.conn.closed) return;
+    this.host.counters.record(reason, { peer: this.peer, conn: this.conn.id });
+    this.conn.close(abort ? "abort" : "graceful");
+  }
+
+  onData(chunk: Uint8Array): void {
+    const now = Date.now();
+    this.#lastActivity = now;
+    if (this.#finishing) return; // discarding until the peer's FIN
+    this.session.data(chunk);
+    this.#afterInput(now);
+  }
+
+  onEnd(): void {
+    this.#peerFin = true;
+    if (this.#finishing) {
+      this.conn.close();
+      return;
+    }
+    this.session.end();
+    this.#afterInput(Date.now());
+  }
+
+  onDrain(): void {
+    this.#lastActivity = Date.now();
+    if (this.#pausedForWrite) {
+      this.#pausedForWrite = false;
+      this.conn.resume();
+    }
+    if (!this.#finishing) this.session.drain?.();
+    if (this.host.draining) this.drainIfSettled();
+  }
+
+  onClose(): void {
+    this.session.close?.();
+  }
+
+  /** Server shutdown: close now if nothing is in flight, else when it settles. */
+  drainIfSettled(): void {
+    if (this.#finishing || this.conn.closed) return;
+    if (this.session.midFrame?.()) return;
+    if (this.conn.queued > 0) return;
+    this.finish();
+  }
+
+  /** Apply the deadlines; called by the server's sweep timer. */
+  checkDeadlines(now: number): void {
+    if (this.conn.closed) return;
+    const o = this.host.options;
+    const queued = this.conn.queued;
+    const sent = this.#written - queued;
+    if (sent > this.#lastSent || queued === 0) {
+      if (sent > this.#lastSent) this.#lastActivity = now;
+      this.#lastSent = sent;
+      this.#lastSendProgress = now;
+    }
+    if (o.writeMs > 0 && queued > 0 && now - this.#lastSendProgress > o.writeMs) {
+      return this.closeByPolicy("write-timeout", true);
+    }
+    if (o.frameMs > 0 && this.#frameStartedAt > 0 && now - this.#frameStartedAt > o.frameMs) {
+      return this.closeByPolicy("frame-timeout", true);
+    }
+    if (this.#finQueued && !this.#peerFin && queued === 0) {
+      if (this.#lingerFrom === 0) this.#lingerFrom = now;
+      if (o.lingerMs > 0 && now - this.#lingerFrom > o.lingerMs) return this.closeByPolicy("linger-timeout", true);
+    }
+    if (o.idleMs > 0 && now - this.#lastActivity > o.idleMs) {
+      return this.closeByPolicy("idle-timeout", false);
+    }
+  }
+
+  #afterInput(now: number): void {
+    if (this.session.midFrame?.()) {
+      if (this.#frameStartedAt === 0) this.#frameStartedAt = now;
+    } else {
+      this.#frameStartedAt = 0;
+    }
+    if (this.host.draining) this.drainIfSettled();
+  }
+}

@@ -1,0 +1,180 @@
+// The server core: accepts through a Transport, admits or refuses each connection,
+// runs one deadline sweep for all connections, and drains gracefully on shutdown.
+
+import type { Addr, Conn, ConnHandler, Listener, Transport } from "../transport.ts";
+import { formatAddr } from "../addr.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import type { Service } from "../services/service.ts";
+import { Admission } from "./admission.ts";
+import { CloseCounters } from "./close-reasons.ts";
+import { type ConnectionHost, ServerConnection } from "./connection.ts";
+import { defaultOptions, type ServerOptions } from "./options.ts";
+
+export interface ServerConfig {
+  transport: Transport;
+  service: Service;
+  options?: Partial<ServerOptions>;
+  log?: Logger;
+  /** Open-file limit, for the default maxConns. */
+  openFileLimit?: number;
+}
+
+export interface ServerStats {
+  connections: number;
+  accepted: number;
+  refused: number;
+  closedByPolicy: Record<string, number>;
+}
+
+/** The sweep runs this often relative to the shortest deadline, within [25 ms, 1 s]. */
+function sweepInterval(o: ServerOptions): number {
+  const deadlines = [o.idleMs, o.frameMs, o.writeMs, o.lingerMs].filter((d) => d > 0);
+  const shortest = deadlines.length ? Math.min(...deadlines) : 1000;
+  return Math.min(1000, Math.max(25, Math.floor(shortest / 10)));
+}
+
+export class Server implements ConnectionHost {
+  readonly options: Readonly<ServerOptions>;
+  readonly log: Logger;
+  readonly counters: CloseCounters;
+  readonly listeners: Listener[] = [];
+  #draining = false;
+  readonly #transport: Transport;
+  readonly #service: Service;
+  readonly #admission: Admission;
+  readonly #connections = new Map<Conn, ServerConnection>();
+  #accepted = 0;
+  #refused = 0;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+  #onEmpty: (() => void) | undefined;
+
+  constructor(config: ServerConfig) {
+    this.options = { ...defaultOptions(config.openFileLimit), ...config.options };
+    this.log = config.log ?? silentLogger;
+    this.counters = new CloseCounters(this.log);
+    this.#transport = config.transport;
+    this.#service = config.service;
+    this.#admission = new Admission(this.options);
+  }
+
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  stats(): ServerStats {
+    return {
+      connections: this.#connections.size,
+      accepted: this.#accepted,
+      refused: this.#refused,
+      closedByPolicy: this.counters.snapshot(),
+    };
+  }
+
+  /** Listen on one more address; resolves with the bound listener. */
+  async listen(addr: Addr): Promise<Listener> {
+    if (this.#draining) throw new Error("server is shutting down");
+    const listener = await this.#transport.listen({
+      addr,
+      highWaterMark: this.options.writeBuffer,
+      onAcceptError: (err) => this.log.error("accept failed; backing off", { error: err.message }),
+    }, this.#handler);
+    this.listeners.push(listener);
+    this.#sweep ??= setInterval(() => this.#checkDeadlines(), sweepInterval(this.options));
+    return listener;
+  }
+
+  /**
+   * Graceful drain: stop accepting at once, close idle connections, let in-flight frames
+   * finish and their replies flush, and cut whatever is left after `drainMs`.
+   */
+  async shutdown(): Promise<void> {
+    if (!this.#draining) {
+      this.#draining = true;
+      await Promise.all(this.listeners.map((l) => l.close()));
+      for (const c of this.#connections.values()) c.drainIfSettled();
+    }
+    if (this.#connections.size > 0) {
+      const cut = this.options.drainMs > 0
+        ? setTimeout(() => {
+          for (const c of this.#connections.values()) c.closeByPolicy("drain-timeout", true);
+        }, this.options.drainMs)
+        : undefined;
+      await new Promise<void>((resolve) => {
+        const prev = this.#onEmpty;
+        this.#onEmpty = () => {
+          prev?.();
+          resolve();
+        };
+      });
+      clearTimeout(cut);
+    }
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
+  }
+
+  /** Cut every connection now (the hard stop after a drain bound, or a second signal). */
+  abortAll(): void {
+    for (const c of this.#connections.values()) c.closeByPolicy("drain-timeout", true);
+  }
+
+  #checkDeadlines(): void {
+    const now = Date.now();
+    for (const c of this.#connections.values()) c.checkDeadlines(now);
+    this.#admission.prune(now);
+  }
+
+  #handler: ConnHandler = {
+    open: (conn) => {
+      const ip = conn.remote.transport === "tcp" ? conn.remote.hostname : "unix";
+      const now = Date.now();
+      if (this.#draining) {
+        conn.close("abort"); // accepted just before the listener closed
+        return;
+      }
+      const refusal = this.#admission.admit(ip, now);
+      if (refusal) {
+        this.#refused++;
+        this.counters.record(refusal, { peer: formatAddr(conn.remote) });
+        conn.close("abort");
+        return;
+      }
+      this.#accepted++;
+      try {
+        this.#connections.set(conn, new ServerConnection(conn, this.#service, this, now));
+      } catch (err) {
+        this.#admission.release(ip);
+        throw err; // the adapter aborts this connection
+      }
+    },
+    data: (conn, chunk) => this.#connections.get(conn)?.onData(chunk),
+    end: (conn) => {
+      const c = this.#connections.get(conn);
+      if (c) c.onEnd();
+      else conn.close("abort");
+    },
+    drain: (conn) => this.#connections.get(conn)?.onDrain(),
+    close: (conn, err) => {
+      const c = this.#connections.get(conn);
+      if (!c) return;
+      this.#connections.delete(conn);
+      this.#admission.release(conn.remote.transport === "tcp" ? conn.remote.hostname : "unix");
+      if (err && !isPeerReset(err)) this.log.warn("connection error", { peer: c.peer, conn: conn.id, error: err.message });
+      c.onClose();
+      if (this.#connections.size === 0) {
+        const done = this.#onEmpty;
+        this.#onEmpty = undefined;
+        done?.();
+      }
+    },
+  };
+}
+
+/** Resets and broken pipes are what peers do; they are not worth a warning line each. */
+function isPeerReset(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  return /ECONNRESET|EPIPE|ConnectionReset|BrokenPipe/.test(code + " " + err.name + " " + err.message);
+}

@@ -1,0 +1,52 @@
+// The contract between the server core and a service (echo, discard, app, ...).
+// The core owns sockets, deadlines, limits and backpressure; a service only turns
+// bytes in into bytes out.
+
+import type { Addr } from "../transport.ts";
+import type { Logger } from "../log.ts";
+import type { ServerOptions } from "../server/options.ts";
+
+/** What a service session may do with its connection. */
+export interface SessionContext {
+  readonly id: number;
+  readonly remote: Addr;
+  readonly options: Readonly<ServerOptions>;
+  readonly log: Logger;
+  /**
+   * Queue bytes for the peer (never dropped). Returns false once the write buffer is
+   * full: the core has paused reading; producers should wait for `drain`.
+   */
+  write(bytes: Uint8Array): boolean;
+  /** Half-close: send FIN once everything queued is flushed; the peer may keep sending. */
+  end(): void;
+  /** Flush what is queued, then close. */
+  close(): void;
+  /**
+   * The peer broke the protocol: log one line, count it, and close after flushing
+   * whatever (e.g. an error reply) was queued before.
+   */
+  fail(message: string): void;
+}
+
+/** One connection's worth of service state. */
+export interface Session {
+  /** Bytes from the peer; the session owns `chunk`. */
+  data(chunk: Uint8Array): void;
+  /** The peer half-closed. Usually: answer what is left, then ctx.end(). */
+  end(): void;
+  /** The write buffer drained after a write returned false (producers resume here). */
+  drain?(): void;
+  /** The connection is gone (any reason). */
+  close?(): void;
+  /**
+   * True while a frame is partly received. The frame deadline runs while this holds,
+   * and a draining server waits for it to become false.
+   */
+  midFrame?(): boolean;
+}
+
+export interface Service {
+  readonly name: string;
+  /** Called for each new connection, before any data. */
+  open(ctx: SessionContext): Session;
+}
