@@ -1,0 +1,139 @@
+// The CLI as users run it: real processes on every runtime, real sockets, stock clients.
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CLI_RUNTIMES, type CliRuntime, ROOT, runCli, type RunningServer, startServer } from "../support/cli.ts";
+
+const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+
+describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
+  test("--version, --help, and usage errors exit 2 with one clear line", async () => {
+    const v = await runCli(runtime, ["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.stdout.toString()).toContain(`switchboard ${pkg.version}`);
+    expect(v.stdout.toString()).toContain(runtime);
+
+    for (const cmd of [["--help"], ["serve", "--help"], ["send", "--help"]]) {
+      const h = await runCli(runtime, cmd);
+      expect(h.code, cmd.join(" ")).toBe(0);
+      expect(h.stdout.toString()).toMatch(/Usage: switchboard/);
+    }
+
+    const cases: [string[], RegExp][] = [
+      [["serve", "--bogus"], /unknown option "--bogus"/],
+      [["serve", "--listen", "nohost"], /bad address "nohost"/],
+      [["serve", "--listen", "127.0.0.1:70000"], /port must be/],
+      [["serve", "--idle-timeout", "5 parsecs"], /bad duration/],
+      [["send"], /needs an address/],
+      [["frobnicate"], /unknown command "frobnicate"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(runtime, args);
+      expect(r.code, args.join(" ")).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  test("send to an address nobody listens on fails with exit 1 and the reason", async () => {
+    const r = await runCli(runtime, ["send", "127.0.0.1:1", "hello"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1: .*refused/i);
+  });
+
+  describe("a running echo server", () => {
+    let server: RunningServer;
+    let unixDir: string;
+    beforeAll(async () => {
+      unixDir = mkdtempSync(join(tmpdir(), "sb-e2e-"));
+      server = await startServer(runtime, [
+        "--listen", "127.0.0.1:0",
+        "--listen", "[::1]:0",
+        "--listen", `unix:${join(unixDir, "echo.sock")}`,
+      ]);
+    });
+    afterAll(async () => {
+      const r = await server.stop();
+      rmSync(unixDir, { recursive: true, force: true });
+      // Graceful stop: SIGTERM → exit 0, with a final log line.
+      expect(r.code).toBe(0);
+      expect(server.log()).toMatch(/shutting down signal=SIGTERM/);
+      expect(server.log()).toMatch(/stopped/);
+    });
+
+    test("logs one line per listener, each with its real address", () => {
+      expect(server.addrs).toHaveLength(3);
+      expect(server.addrs[0]).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+      expect(server.addrs[1]).toMatch(/^\[::1\]:[1-9]\d*$/);
+      expect(server.addrs[2]).toMatch(/^unix:.*echo\.sock$/);
+      expect(server.log()).toMatch(new RegExp(`service=echo runtime=${runtime}`));
+    });
+
+    test("a stock Python socket client gets its bytes back (IPv4, IPv6, unix)", () => {
+      const py = `
+import socket, sys
+def roundtrip(fam, addr, payload):
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.connect(addr)
+    s.sendall(payload)
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        got += b
+    s.close()
+    assert got == payload, (len(got), len(payload))
+payload = bytes(range(256)) * 4000
+roundtrip(socket.AF_INET, ("127.0.0.1", int(sys.argv[1])), payload)
+roundtrip(socket.AF_INET6, ("::1", int(sys.argv[2])), payload)
+roundtrip(socket.AF_UNIX, sys.argv[3], payload)
+print("ok")
+`;
+      const port6 = server.addrs[1]!.replace(/^\[::1\]:/, "");
+      const path = server.addrs[2]!.slice("unix:".length);
+      const r = spawnSync("python3", ["-c", py, String(server.port), port6, path], { encoding: "utf8", timeout: 20_000 });
+      expect(r.stderr).toBe("");
+      expect(r.stdout.trim()).toBe("ok");
+    });
+
+    test("nc (netcat) gets its line back", () => {
+      const r = spawnSync("nc", ["-N", "127.0.0.1", String(server.port)], { input: "hello from nc\n", encoding: "utf8", timeout: 10_000 });
+      expect(r.error).toBeUndefined();
+      expect(r.stdout).toBe("hello from nc\n");
+    });
+
+    test("switchboard send echoes TEXT and stdin (1 MiB of random bytes) intact", async () => {
+      const text = await runCli(runtime, ["send", server.addrs[0]!, "hello", "world"]);
+      expect(text.code).toBe(0);
+      expect(text.stdout.toString()).toBe("hello world\n");
+
+      const payload = randomBytes(1024 * 1024);
+      const bin = await runCli(runtime, ["send", server.addrs[2]!], { stdin: payload });
+      expect(bin.code).toBe(0);
+      expect(Buffer.compare(bin.stdout, payload)).toBe(0);
+    });
+  });
+});
+
+describe("interop: every client runtime against every server runtime", () => {
+  const servers = new Map<CliRuntime, RunningServer>();
+  beforeAll(async () => {
+    for (const rt of CLI_RUNTIMES) servers.set(rt, await startServer(rt, ["--listen", "127.0.0.1:0"]));
+  });
+  afterAll(async () => {
+    for (const s of servers.values()) expect((await s.stop()).code).toBe(0);
+  });
+
+  const pairs = CLI_RUNTIMES.flatMap((server) => CLI_RUNTIMES.map((client) => [client, server] as const));
+  test.each(pairs)("%s client → %s server: 256 KiB round trip", async (client, serverRt) => {
+    const payload = randomBytes(256 * 1024);
+    const r = await runCli(client, ["send", servers.get(serverRt)!.addrs[0]!], { stdin: payload });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(Buffer.compare(r.stdout, payload)).toBe(0);
+  });
+});
