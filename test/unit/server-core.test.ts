@@ -1,0 +1,102 @@
+// The server core in-process on this runtime's adapter: admission, idle timeout,
+// graceful shutdown. (Hostile-peer behaviour is covered by test/reliability.)
+import { beforeAll, describe, expect, test } from "vitest";
+import { Server } from "../../src/server/server.ts";
+import { echoService } from "../../src/services/echo.ts";
+import type { Conn, Transport } from "../../src/transport.ts";
+import { loadRuntime } from "../support/runtime.ts";
+import { exchange, LOOPBACK, pattern, sameBytes, sleep, waitFor } from "../support/sockets.ts";
+
+let t: Transport;
+beforeAll(async () => {
+  t = (await loadRuntime()).transport;
+});
+
+/** Open a well-behaved client (answers FIN with FIN) that records how it was closed. */
+async function openClient(addr: Parameters<Transport["connect"]>[0]["addr"]) {
+  const state = { closed: false, gotEnd: false, received: 0, conn: undefined as Conn | undefined };
+  state.conn = await t.connect({ addr }, {
+    data: (_c, b) => void (state.received += b.length),
+    end: (c) => {
+      state.gotEnd = true;
+      c.end();
+    },
+    close: () => void (state.closed = true),
+  });
+  return state;
+}
+
+describe("server core", () => {
+  test("echoes through the core with nothing lost", async () => {
+    const server = new Server({ transport: t, service: echoService });
+    const l = await server.listen(LOOPBACK);
+    const payload = pattern(3 * 1024 * 1024, 5);
+    const r = await exchange(t, l.addr, payload, { writeSize: 100_000 });
+    expect(sameBytes(r.received, payload)).toBe(true);
+    await server.shutdown();
+    expect(server.connections).toBe(0);
+  });
+
+  test("max-conns: the connection over the limit is closed at once, the others are served", async () => {
+    const server = new Server({ transport: t, service: echoService, options: { maxConns: 2 } });
+    const l = await server.listen(LOOPBACK);
+    const a = await openClient(l.addr);
+    const b = await openClient(l.addr);
+    await waitFor(() => server.connections === 2, "two admitted connections");
+    // Refused at once: the reset may even beat the connect callback.
+    const c = await openClient(l.addr).catch(() => ({ closed: true }));
+    await waitFor(() => c.closed, "the third connection to be closed");
+    expect(server.counters.get("max-conns")).toBe(1);
+    expect(a.closed || b.closed).toBe(false);
+    a.conn!.write(new TextEncoder().encode("still served"));
+    await waitFor(() => a.received === 12, "echo on an admitted connection");
+    await server.shutdown();
+    await waitFor(() => a.closed && b.closed, "clients closed by the drain");
+  });
+
+  test("idle timeout closes silent connections and only those", async () => {
+    const server = new Server({ transport: t, service: echoService, options: { idleMs: 300 } });
+    const l = await server.listen(LOOPBACK);
+    const silent = await openClient(l.addr);
+    const chatty = await openClient(l.addr);
+    const ping = new Uint8Array([1]);
+    const until = Date.now() + 900;
+    while (Date.now() < until) {
+      chatty.conn!.write(ping);
+      await sleep(50);
+    }
+    expect(silent.gotEnd).toBe(true);
+    expect(chatty.gotEnd || chatty.closed).toBe(false);
+    expect(server.counters.get("idle-timeout")).toBe(1);
+    await server.shutdown();
+  });
+
+  test("shutdown stops accepting at once and closes idle connections with a FIN", async () => {
+    const server = new Server({ transport: t, service: echoService });
+    const l = await server.listen(LOOPBACK);
+    const idle = await openClient(l.addr);
+    await waitFor(() => server.connections === 1, "admitted");
+    const done = server.shutdown();
+    await waitFor(() => idle.gotEnd, "FIN to the idle client");
+    await done;
+    expect(server.connections).toBe(0);
+    const refused = await t.connect({ addr: l.addr }, { data() {} }).then(() => "connected", (e: { code?: string }) => e.code);
+    expect(refused).toBe("ECONNREFUSED");
+  });
+
+  test("a connection still busy when the drain bound passes is cut", async () => {
+    const server = new Server({ transport: t, service: echoService, options: { drainMs: 300, writeMs: 0 } });
+    const l = await server.listen(LOOPBACK);
+    // A client that never reads while the echo of its data fills our write buffer.
+    const stuck = await t.connect({ addr: l.addr }, { open: (c) => c.pause(), data() {} });
+    const chunk = pattern(256 * 1024, 1);
+    for (let i = 0; i < 64; i++) stuck.write(chunk);
+    await waitFor(() => server.connections === 1, "admitted");
+    await sleep(200);
+    const started = Date.now();
+    await server.shutdown();
+    expect(Date.now() - started).toBeLessThan(10_000); // bounded, not a timing assertion
+    expect(server.counters.get("drain-timeout")).toBe(1);
+    stuck.close("abort");
+  });
+});
