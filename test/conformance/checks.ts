@@ -5,7 +5,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Addr, ConnectError, type Conn, type Transport } from "../../src/transport.ts";
+import { type Addr, ConnectError, type Conn, DEFAULT_HIGH_WATER_MARK, type Transport } from "../../src/transport.ts";
 import {
   concat,
   exchange,
@@ -199,20 +199,28 @@ export const checks: Record<string, Check> = {
 
   "a peer that never reads sees backpressure and bounded queues, then gets every byte": async (ctx) => {
     const chunk = pattern(64 * 1024, 13);
+    // A writer that is never told to stop would write forever: cap it to fail instead.
     const WRITE_CAP = 256 * 1024 * 1024;
     let sent = 0;
+    let drains = 0;
+    let writing = true;
     let server: Conn | undefined;
-    let drained = false;
+    // A real producer: write until told to stop, write more on each drain.
+    const fill = (c: Conn) => {
+      while (writing && sent < WRITE_CAP) {
+        sent += chunk.length; // a write that returns false has still accepted the bytes
+        if (!c.write(chunk)) return;
+      }
+    };
     await withServer(ctx, {
       open(c) {
         server = c;
-        // A writer that is never told to stop would write forever: cap it to fail instead.
-        while (sent < WRITE_CAP && c.write(chunk)) sent += chunk.length;
-        sent += chunk.length; // the write that returned false was accepted too
+        fill(c);
       },
       data() {},
-      drain() {
-        drained = true;
+      drain(c) {
+        drains++;
+        fill(c);
       },
     }, async (addr) => {
       let received = 0;
@@ -229,18 +237,28 @@ export const checks: Record<string, Check> = {
         }).then((c) => (client = c), reject);
       });
       await waitFor(() => server !== undefined && client !== undefined, "connection", ctx.timeoutMs);
-      await sleep(300);
+      // Once the kernel buffers on both sides are full, drains must stop for good.
+      let lastDrains = -1;
+      const settleBy = Date.now() + ctx.timeoutMs;
+      while (drains !== lastDrains && sent < WRITE_CAP && Date.now() < settleBy) {
+        lastDrains = drains;
+        await sleep(300);
+      }
       const srv = server!;
-      assert(!drained, "drain fired although the peer read nothing");
+      assert(sent < WRITE_CAP, `writer was never told to stop (wrote ${sent} bytes to a peer that reads nothing)`);
+      assert(drains === lastDrains, "drain kept firing although the peer read nothing");
       assert(srv.queued > 0, "writer reports nothing queued although the peer reads nothing");
-      // Bounded: the writer stopped at the first false, so the queue holds at most what
-      // the kernel did not take of ~HWM + one chunk.
-      assert(sent < WRITE_CAP, `writer was never told to stop (wrote ${sent} bytes)`);
+      assert(
+        srv.queued <= DEFAULT_HIGH_WATER_MARK + chunk.length,
+        `queue grew to ${srv.queued} bytes past the high-water mark (${DEFAULT_HIGH_WATER_MARK}) plus one write`,
+      );
+      writing = false;
+      const drainsBefore = drains;
       client!.resume();
-      await waitFor(() => drained, "drain after the peer started reading", ctx.timeoutMs);
+      await waitFor(() => drains > drainsBefore, "drain after the peer started reading", ctx.timeoutMs);
+      await waitFor(() => received === sent, `peer to receive all ${sent} bytes (has ${received})`, ctx.timeoutMs);
       srv.close();
       await withTimeout(closed, ctx.timeoutMs, "client close");
-      assert(received === sent, `peer received ${received} of ${sent} bytes`);
     });
   },
 

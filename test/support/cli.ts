@@ -17,7 +17,7 @@ export function cliCommand(runtime: CliRuntime): [string, string[]] {
     case "bun":
       return [`${BIN}bun`, [`${ROOT}adapters/bun/main.ts`]];
     case "deno":
-      return [`${BIN}deno`, ["run", "--allow-net", "--allow-read", "--allow-write", "--allow-env", `${ROOT}adapters/deno/main.ts`]];
+      return [`${BIN}deno`, ["run", "-A", `${ROOT}adapters/deno/main.ts`]];
   }
 }
 
