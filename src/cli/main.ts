@@ -5,9 +5,10 @@ import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
 import { serveCommand } from "./serve.ts";
 import { sendCommand } from "./send.ts";
+import { requestCommand } from "./request.ts";
 import type { Command } from "./command.ts";
 
-const commands: readonly Command[] = [serveCommand, sendCommand];
+const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

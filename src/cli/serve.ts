@@ -7,7 +7,8 @@ import type { Runtime } from "../host.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../log.ts";
 import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
-import { findService, services } from "../services/registry.ts";
+import { findService, ServiceConfigError, type ServiceConfig, type ServiceEntry, services } from "../services/registry.ts";
+import type { Service } from "../services/service.ts";
 import type { Addr } from "../transport.ts";
 import { type FlagSpec, formatFlags, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -23,6 +24,8 @@ const DURATION_FLAGS = [
 const flags: FlagSpec[] = [
   { name: "listen", short: "l", kind: "string", repeatable: true, value: "ADDR", help: "host:port, [v6]:port, :port or unix:/path (repeatable; default 127.0.0.1 and the service's port)" },
   { name: "service", short: "s", kind: "string", value: "NAME", help: `one of: ${services.map((s) => s.name).join(", ")}`, default: "echo" },
+  { name: "framing", short: "f", kind: "string", value: "SPEC", help: "echo only: echo frames (line, crlf, fixed:N, lp:u8|u16|u32|u64, lp:asciiN, delim:HEX, eof)" },
+  { name: "data", kind: "string", value: "FILE", help: "app only: JSON object used as the search dictionary" },
   ...DURATION_FLAGS.map(([name, key, help]): FlagSpec => ({
     name,
     kind: "string",
@@ -48,6 +51,10 @@ finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per even
 Services:
 ${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}`).join("\n")}
 
+Examples:
+  switchboard serve --service echo --framing lp:u32 --listen :9000
+  switchboard serve --service app --data words.json
+
 Options:
 ${formatFlags(flags)}
 `;
@@ -72,6 +79,37 @@ function enumFlag<T extends string>(p: Parsed, name: string, allowed: readonly T
   const v = one(p, name)!;
   if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")}, not "${v}"`);
   return v as T;
+}
+
+/** Reads and parses --data FILE; a missing or unreadable file is an error (exit 1). */
+async function dataFlag(rt: Runtime, p: Parsed): Promise<unknown> {
+  const path = one(p, "data");
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(await rt.host.readFile(path));
+  } catch (err) {
+    throw new Error(`cannot read --data ${path}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--data ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/** The chosen service with its flags; --framing/--data on a service that takes none is a usage error. */
+async function createService(rt: Runtime, p: Parsed, entry: ServiceEntry, maxFrame: number): Promise<Service> {
+  const framing = one(p, "framing");
+  if (framing !== undefined && !entry.takes.framing) throw new UsageError(`option "--framing" does not apply to the ${entry.name} service`);
+  if (one(p, "data") !== undefined && !entry.takes.data) throw new UsageError(`option "--data" does not apply to the ${entry.name} service`);
+  const config: ServiceConfig = { maxFrame, framing, data: await dataFlag(rt, p) };
+  try {
+    return entry.create(config);
+  } catch (err) {
+    if (err instanceof ServiceConfigError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
@@ -103,13 +141,13 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
-  const service = entry.create({ maxFrame: options.maxFrame! });
+  const service = await createService(rt, p, entry, options.maxFrame!);
   const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
 
   try {
     for (const addr of addrs) {
       const l = await server.listen(addr);
-      log.info("listening", { addr: formatAddr(l.addr), service: entry.name, runtime: host.runtime });
+      log.info("listening", { addr: formatAddr(l.addr), service: entry.name, framing: one(p, "framing"), runtime: host.runtime });
     }
   } catch (err) {
     await server.shutdown();
@@ -138,4 +176,4 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-export const serveCommand: Command = { name: "serve", summary: "run a service (echo, ...) on the given addresses", help, run };
+export const serveCommand: Command = { name: "serve", summary: "run a service (echo, discard, daytime, chargen, time, app)", help, run };

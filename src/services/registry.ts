@@ -1,7 +1,15 @@
-// The services `serve --service NAME` can run, with the default port of each.
+// The services `serve --service NAME` can run, with the default port of each and the
+// service flags (--framing, --data) each one takes.
 
+import { dictionaryFrom } from "../app/dictionary.ts";
+import { appService } from "./app.ts";
+import { chargenService } from "./chargen.ts";
+import { daytimeService } from "./daytime.ts";
+import { discardService } from "./discard.ts";
 import { echoService } from "./echo.ts";
+import { framedEchoService } from "./framed-echo.ts";
 import type { Service } from "./service.ts";
+import { timeService } from "./time.ts";
 
 /** Settings a service may need from the command line. */
 export interface ServiceConfig {
@@ -13,20 +21,84 @@ export interface ServiceConfig {
   data?: unknown;
 }
 
+/** A service flag that does not apply or a value that does not parse (a usage error). */
+export class ServiceConfigError extends Error {
+  override name = "ServiceConfigError";
+}
+
 export interface ServiceEntry {
   name: string;
   summary: string;
   /** Well-known port + 7000, so defaults are memorable and need no privileges. */
   defaultPort: number;
+  /** Which service flags the service takes. */
+  takes: { framing?: boolean; data?: boolean };
+  /** Throws ServiceConfigError for a bad --framing spec or --data content. */
   create(config: ServiceConfig): Service;
 }
+
+/** The app protocol has no well-known port; 65 is free among the classic small services. */
+export const APP_PORT = 7065;
 
 export const services: readonly ServiceEntry[] = [
   {
     name: "echo",
-    summary: "RFC 862: every byte received is sent back, in order",
+    summary: "RFC 862: every byte back, in order; with --framing, every frame back re-encoded",
     defaultPort: 7007,
-    create: () => echoService,
+    takes: { framing: true },
+    create: (config) => {
+      if (config.framing === undefined) return echoService;
+      try {
+        return framedEchoService(config.framing, config.maxFrame);
+      } catch (err) {
+        throw new ServiceConfigError(err instanceof Error ? err.message : String(err));
+      }
+    },
+  },
+  {
+    name: "discard",
+    summary: "RFC 863: reads and throws away everything, sends nothing",
+    defaultPort: 7009,
+    takes: {},
+    create: () => discardService,
+  },
+  {
+    name: "daytime",
+    summary: "RFC 867: sends the date and time as a line of text, then closes",
+    defaultPort: 7013,
+    takes: {},
+    create: () => daytimeService(),
+  },
+  {
+    name: "chargen",
+    summary: "RFC 864: sends lines of characters for as long as the peer reads",
+    defaultPort: 7019,
+    takes: {},
+    create: () => chargenService,
+  },
+  {
+    name: "time",
+    summary: "RFC 868: sends seconds since 1900 as 4 big-endian bytes, then closes",
+    defaultPort: 7037,
+    takes: {},
+    create: () => timeService(),
+  },
+  {
+    name: "app",
+    summary: "the application protocol (JSON header + content; search, echo, binary)",
+    defaultPort: APP_PORT,
+    takes: { data: true },
+    create: (config) => {
+      let dictionary;
+      if (config.data !== undefined) {
+        try {
+          dictionary = dictionaryFrom(config.data);
+        } catch (err) {
+          throw new ServiceConfigError(err instanceof Error ? err.message : String(err));
+        }
+      }
+      return appService({ dictionary, maxContent: config.maxFrame });
+    },
   },
 ];
 

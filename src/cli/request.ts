@@ -1,0 +1,198 @@
+// `switchboard request`: one app-protocol request (the tutorial client's job). Sends a
+// text/json {"action", "value"} request, an arbitrary JSON object, or binary content,
+// half-closes, prints the reply, and exits 0; 1 on an error reply or protocol error.
+
+import { AddrError, formatAddr, parseAddr } from "../addr.ts";
+import { parseSummary, summarize } from "../app/binary-summary.ts";
+import { AppClient, AppClientError } from "../app/client.ts";
+import { binaryMessage, CLIENT_BINARY_TYPE, decodeJson, isJson, jsonMessage } from "../app/content.ts";
+import type { AppMessage } from "../app/envelope.ts";
+import { CodecError } from "../codec/index.ts";
+import { DurationError, parseDuration } from "../duration.ts";
+import type { Host, Runtime } from "../host.ts";
+import { ConnectError } from "../transport.ts";
+import { type FlagSpec, formatFlags, has, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
+import type { Command } from "./command.ts";
+
+const flags: FlagSpec[] = [
+  { name: "json", short: "j", kind: "string", value: "OBJECT", help: "send this JSON object as the text/json request instead of ACTION VALUE" },
+  { name: "binary", short: "b", kind: "boolean", help: "send binary content: TEXT, --file, or standard input" },
+  { name: "file", kind: "string", value: "PATH", help: "with --binary: send this file's bytes" },
+  { name: "content-type", kind: "string", value: "TYPE", help: "content type of a binary request", default: CLIENT_BINARY_TYPE },
+  { name: "timeout", short: "t", kind: "string", value: "DURATION", help: "give up if connecting or the reply takes longer; 0 waits forever", default: "10s" },
+  { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
+  { name: "verbose", short: "v", kind: "boolean", help: "print the request and reply headers to stderr" },
+];
+
+function help(): string {
+  return `Usage: switchboard request ADDR ACTION VALUE...      e.g. request 127.0.0.1:7065 search ring
+       switchboard request ADDR --json OBJECT
+       switchboard request ADDR --binary [TEXT... | --file PATH]   (no TEXT or file: stdin)
+
+Speaks the app protocol (2-byte header length, JSON header, content; see
+docs/protocols.md) with a switchboard app server or the Python tutorial's server.
+Sends one request, half-closes, and prints the reply:
+  text/json reply  the "result" value (strings as plain text, anything else as JSON)
+  binary reply     its content type and size, and its content (escaped); when the
+                   server sent back "length=N sha256=HEX", whether it matches what was sent
+
+Actions of the switchboard server: search VALUE (dictionary lookup), echo VALUE.
+Exit status: 0 reply printed; 1 error reply ("error" field or "Error: ..." result),
+bad reply, or connection failure; 2 usage error.
+
+Options:
+${formatFlags(flags)}
+`;
+}
+
+const encoder = new TextEncoder();
+
+async function readAll(host: Host): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const c of host.stdin()) {
+    chunks.push(c);
+    total += c.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** The request message from the arguments. */
+async function buildRequest(host: Host, p: Parsed, words: string[]): Promise<AppMessage> {
+  const json = one(p, "json");
+  const binary = has(p, "binary") || has(p, "file");
+  if (json !== undefined && binary) throw new UsageError("--json and --binary cannot be combined");
+  if (json !== undefined) {
+    if (words.length > 0) throw new UsageError(`unexpected argument "${words[0]}" after --json`);
+    try {
+      return jsonMessage(JSON.parse(json));
+    } catch {
+      throw new UsageError(`--json: not valid JSON: ${json}`);
+    }
+  }
+  if (binary) {
+    const type = one(p, "content-type")!;
+    const path = one(p, "file");
+    if (path !== undefined) {
+      if (words.length > 0) throw new UsageError("give binary content as TEXT or --file, not both");
+      try {
+        return binaryMessage(await host.readFile(path), type);
+      } catch (err) {
+        throw new Error(`cannot read ${path}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    return binaryMessage(words.length > 0 ? encoder.encode(words.join(" ")) : await readAll(host), type);
+  }
+  const [action, ...value] = words;
+  if (action === undefined) throw new UsageError("request needs ACTION VALUE (e.g. search ring), --json OBJECT or --binary");
+  if (value.length === 0) throw new UsageError(`action "${action}" needs a VALUE`);
+  return jsonMessage({ action, value: value.join(" ") });
+}
+
+/** Printable ASCII as is, everything else as \xNN; cut at `max` characters. */
+function escapeBytes(bytes: Uint8Array, max = 400): string {
+  let s = "";
+  for (const b of bytes.subarray(0, max)) {
+    s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : b === 0x5c ? "\\\\" : `\\x${b.toString(16).padStart(2, "0")}`;
+  }
+  return bytes.length > max ? s + `... (${bytes.length - max} more bytes)` : s;
+}
+
+/** What to print for a reply, or the error that makes it a failure. */
+function describe(reply: AppMessage, request: AppMessage): { out: string } | { error: string } {
+  const type = reply.header["content-type"];
+  if (!isJson(reply)) {
+    let line = `binary reply (${type}, ${reply.content.length} bytes): ${escapeBytes(reply.content)}`;
+    const s = parseSummary(reply.content);
+    if (s && !isJson(request)) {
+      const mine = summarize(request.content);
+      if (s.length !== mine.length || s.sha256 !== mine.sha256) {
+        return { error: `server's summary does not match the ${mine.length} bytes sent (sha256 ${mine.sha256})` };
+      }
+      line += ` (matches the ${mine.length} bytes sent)`;
+    }
+    return { out: line + "\n" };
+  }
+  let body: unknown;
+  try {
+    body = decodeJson(reply);
+  } catch (err) {
+    return { error: `bad reply: ${err instanceof Error ? err.message : String(err)}` };
+  }
+  const obj = typeof body === "object" && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : undefined;
+  const hasResult = obj !== undefined && Object.hasOwn(obj, "result");
+  const result = hasResult ? obj.result : body;
+  // Our server marks errors with "error"; the tutorial's server only says "Error: ...".
+  if ((obj && Object.hasOwn(obj, "error")) || (typeof result === "string" && result.startsWith("Error:"))) {
+    return { error: `server replied with an error: ${typeof result === "string" ? result : JSON.stringify(body)}` };
+  }
+  return { out: (typeof result === "string" ? result : JSON.stringify(result)) + "\n" };
+}
+
+async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+  const { host, transport } = rt;
+  const p = parseArgs(argv, flags);
+  const [target, ...words] = p.positionals;
+  if (target === undefined) throw new UsageError("request needs an address, e.g. switchboard request 127.0.0.1:7065 search ring");
+  let addr;
+  let timeoutMs;
+  try {
+    addr = parseAddr(target, "127.0.0.1");
+    timeoutMs = parseDuration(one(p, "timeout")!);
+  } catch (err) {
+    if (err instanceof AddrError || err instanceof DurationError) throw new UsageError(err.message);
+    throw err;
+  }
+  const maxReply = parseSize(one(p, "max-reply")!);
+  const request = await buildRequest(host, p, words);
+  const verbose = has(p, "verbose");
+  if (verbose) await host.stderr.write(`request header: ${JSON.stringify(request.header)}\n`);
+
+  const fail = async (why: string) => {
+    await host.stderr.write(`switchboard: ${why}\n`);
+    return 1;
+  };
+  let client: AppClient;
+  try {
+    client = await AppClient.connect(transport, addr, { timeoutMs: timeoutMs || undefined, limits: { maxContent: maxReply } });
+  } catch (err) {
+    if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.code}`);
+    throw err;
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    if (timeoutMs > 0) timer = setTimeout(() => reject(new AppClientError(`no reply within ${one(p, "timeout")}`)), timeoutMs);
+  });
+  let reply: AppMessage;
+  try {
+    const pending = client.request(request);
+    client.end(); // one request: tell the server we are done sending
+    reply = await Promise.race([pending, timedOut]);
+  } catch (err) {
+    client.close("abort");
+    if (err instanceof AppClientError || err instanceof CodecError) return fail(`${formatAddr(addr)}: ${err.message}`);
+    if (err instanceof Error) return fail(`connection to ${formatAddr(addr)} failed: ${err.message}`);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  client.close();
+  if (verbose) await host.stderr.write(`reply header: ${JSON.stringify(reply.header)}\n`);
+  const d = describe(reply, request);
+  if ("error" in d) return fail(d.error);
+  await host.stdout.write(d.out);
+  return 0;
+}
+
+export const requestCommand: Command = {
+  name: "request",
+  summary: "app-protocol client: search, echo, JSON or binary request",
+  help,
+  run,
+};

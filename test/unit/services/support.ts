@@ -1,0 +1,146 @@
+// Helpers for service and app tests: a real Server on loopback port 0 over this
+// runtime's adapter, raw socket exchanges, and an in-process CLI with a fake Host.
+import type { Host, Runtime } from "../../../src/host.ts";
+import { createLogger, type Logger } from "../../../src/log.ts";
+import type { ServerOptions } from "../../../src/server/options.ts";
+import { Server } from "../../../src/server/server.ts";
+import type { Service } from "../../../src/services/service.ts";
+import type { Addr, Conn, Transport } from "../../../src/transport.ts";
+import { runCli } from "../../../src/cli/main.ts";
+import { loadRuntime } from "../../support/runtime.ts";
+import { concat, LOOPBACK, sleep, withTimeout } from "../../support/sockets.ts";
+
+let runtime: Runtime | undefined;
+export async function transport(): Promise<Transport> {
+  runtime ??= await loadRuntime();
+  return runtime.transport;
+}
+
+export interface Running {
+  server: Server;
+  addr: Addr;
+  port: number;
+  logs: string[];
+  stop(): Promise<void>;
+}
+
+/** A real server core running `service` on 127.0.0.1, port chosen by the OS. */
+export async function serve(service: Service, options: Partial<ServerOptions> = {}): Promise<Running> {
+  const logs: string[] = [];
+  const log: Logger = createLogger({ write: async (s) => void logs.push(String(s)) }, "text", "debug");
+  const server = new Server({ transport: await transport(), service, options: { drainMs: 2000, ...options }, log });
+  const listener = await server.listen(LOOPBACK);
+  const addr = listener.addr;
+  const port = addr.transport === "tcp" ? addr.port : 0;
+  return { server, addr, port, logs, stop: () => withTimeout(server.shutdown(), 10_000, "server shutdown") };
+}
+
+export interface Talk {
+  received: Uint8Array;
+  error?: Error;
+  /** The server's FIN arrived (as opposed to a reset). */
+  gotEnd: boolean;
+}
+
+/**
+ * Connect, send `pieces` one write each (optionally `gapMs` apart), half-close unless
+ * told not to, and collect everything until the connection closes (bounded).
+ */
+export async function talk(
+  addr: Addr,
+  pieces: readonly Uint8Array[],
+  opts: { gapMs?: number; halfClose?: boolean; timeoutMs?: number; closeAfter?: number } = {},
+): Promise<Talk> {
+  const t = await transport();
+  const chunks: Uint8Array[] = [];
+  let gotEnd = false;
+  let total = 0;
+  let closed!: (r: Talk) => void;
+  const done = new Promise<Talk>((r) => (closed = r));
+  const conn = await t.connect({ addr }, {
+    data(c, chunk) {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (opts.closeAfter !== undefined && total >= opts.closeAfter) c.close();
+    },
+    end(c) {
+      gotEnd = true;
+      c.end();
+    },
+    close(_c, error) {
+      closed({ received: concat(chunks), error, gotEnd });
+    },
+  });
+  for (const p of pieces) {
+    if (conn.closed) break;
+    conn.write(p);
+    if (opts.gapMs !== undefined) await sleep(opts.gapMs);
+  }
+  if (opts.halfClose !== false) conn.end();
+  return withTimeout(done, opts.timeoutMs ?? 10_000, "the server to close the connection");
+}
+
+/** Every byte of `bytes` as its own piece (one write each). */
+export function bytewise(bytes: Uint8Array): Uint8Array[] {
+  return Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+}
+
+/** A raw client connection with its received bytes, for tests that steer each step. */
+export async function openRaw(addr: Addr): Promise<{ conn: Conn; received: () => Uint8Array; closed: Promise<Error | undefined>; ended: () => boolean }> {
+  const t = await transport();
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let closedWith!: (e: Error | undefined) => void;
+  const closed = new Promise<Error | undefined>((r) => (closedWith = r));
+  const conn = await t.connect({ addr }, {
+    data: (_c, chunk) => void chunks.push(chunk),
+    end: (c) => {
+      ended = true;
+      c.end(); // answer the server's FIN like an ordinary client
+    },
+    close: (_c, err) => closedWith(err),
+  });
+  return { conn, received: () => concat(chunks), closed, ended: () => ended };
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stdoutBytes: Uint8Array;
+  stderr: string;
+}
+
+/** Runs the CLI in this process with this runtime's transport and a fake Host. */
+export async function cli(args: string[], opts: { stdin?: Uint8Array | string; files?: Record<string, string> } = {}): Promise<CliRun> {
+  const rt = runtime ?? (runtime = await loadRuntime());
+  const out: Uint8Array[] = [];
+  let err = "";
+  const enc = new TextEncoder();
+  const stdin = typeof opts.stdin === "string" ? enc.encode(opts.stdin) : opts.stdin;
+  const host: Host = {
+    runtime: rt.host.runtime,
+    runtimeVersion: rt.host.runtimeVersion,
+    env: (name) => rt.host.env(name),
+    openFileLimit: () => undefined,
+    memoryRss: () => undefined,
+    exit: () => Promise.reject(new Error("the CLI must not exit the test process")),
+    args,
+    stdout: { write: async (d) => void out.push(typeof d === "string" ? enc.encode(d) : d.slice()) },
+    stderr: { write: async (d) => void (err += typeof d === "string" ? d : new TextDecoder().decode(d)) },
+    async *stdin() {
+      if (stdin) for (let i = 0; i < stdin.length; i += 1000) yield stdin.slice(i, i + 1000);
+    },
+    readFile: async (path) => {
+      const text = opts.files?.[path];
+      if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
+      return enc.encode(text);
+    },
+    onSignal: () => () => {},
+  };
+  const code = await withTimeout(runCli({ transport: rt.transport, host }), 20_000, `switchboard ${args.join(" ")}`);
+  const stdoutBytes = concat(out);
+  return { code, stdout: new TextDecoder().decode(stdoutBytes), stdoutBytes, stderr: err };
+}
+
+export const text = (s: string) => new TextEncoder().encode(s);
+export const str = (b: Uint8Array) => new TextDecoder().decode(b);
