@@ -1,5 +1,6 @@
 // Admission control at accept time: global and per-source connection caps and a
-// per-source rate of new connections (a token bucket per address).
+// per-source rate of new connections (a token bucket per source). A source is a
+// sourceKey() (source.ts); `undefined` (unix peers) is subject to the global cap only.
 
 import type { PolicyReason } from "./close-reasons.ts";
 import type { Limits } from "./options.ts";
@@ -9,8 +10,13 @@ interface Bucket {
   refilledAt: number;
 }
 
+/** Fewer connections than this at EMFILE: something else holds the descriptors; capping would not help. */
+const MIN_CONNS_TO_LEARN = 16;
+
 export class Admission {
   #total = 0;
+  /** A global cap learned from EMFILE, when the configured one proved too high. */
+  #learnedMax = Infinity;
   readonly #perIp = new Map<string, number>();
   readonly #buckets = new Map<string, Bucket>();
 
@@ -20,10 +26,33 @@ export class Admission {
     return this.#total;
   }
 
-  /** Admit a new connection from `ip`, or say which limit refuses it. */
-  admit(ip: string, now: number): PolicyReason | undefined {
-    const { maxConns, maxConnsPerIp, maxRatePerIp } = this.limits;
-    if (this.#total >= maxConns) return "max-conns";
+  /** The global cap in force: the configured one (0 = none), or the learned one if lower. */
+  get maxConns(): number {
+    return Math.min(this.limits.maxConns > 0 ? this.limits.maxConns : Infinity, this.#learnedMax);
+  }
+
+  /**
+   * accept() failed with EMFILE: the descriptor limit is lower than maxConns assumed
+   * (e.g. the runtime could not tell it). Cap connections below what is open now, so
+   * descriptors stay free to accept and refuse the excess at once instead of leaving it
+   * in the kernel's backlog. Returns the new cap, or undefined if nothing changed.
+   */
+  descriptorsExhausted(): number | undefined {
+    if (this.#total < MIN_CONNS_TO_LEARN) return undefined;
+    const cap = this.#total - Math.max(8, Math.ceil(this.#total / 10));
+    if (cap >= this.maxConns) return undefined;
+    this.#learnedMax = cap;
+    return cap;
+  }
+
+  /** Admit a new connection from source `ip`, or say which limit refuses it. */
+  admit(ip: string | undefined, now: number): PolicyReason | undefined {
+    const { maxConnsPerIp, maxRatePerIp } = this.limits;
+    if (this.#total >= this.maxConns) return "max-conns";
+    if (ip === undefined) {
+      this.#total++;
+      return undefined;
+    }
     const fromIp = this.#perIp.get(ip) ?? 0;
     if (maxConnsPerIp > 0 && fromIp >= maxConnsPerIp) return "max-conns-per-ip";
     if (maxRatePerIp > 0 && !this.#takeToken(ip, now, maxRatePerIp)) return "max-rate-per-ip";
@@ -32,8 +61,9 @@ export class Admission {
     return undefined;
   }
 
-  release(ip: string): void {
+  release(ip: string | undefined): void {
     this.#total--;
+    if (ip === undefined) return;
     const left = (this.#perIp.get(ip) ?? 1) - 1;
     if (left > 0) this.#perIp.set(ip, left);
     else this.#perIp.delete(ip);

@@ -1,7 +1,12 @@
 // Why the server closed a connection, counted per reason and logged at a bounded rate
 // so that a flood of hostile peers cannot flood the log.
+//
+// Counters are visible from outside the process through the log: besides one
+// (rate-limited) line per policy close, a "policy close totals" line carries every
+// counter, at most once a second while they change and once more at shutdown.
 
 import type { LogFields, Logger } from "../log.ts";
+import { RateLimitedLog } from "./rate-limited-log.ts";
 
 export type PolicyReason =
   | "max-conns"
@@ -11,34 +16,40 @@ export type PolicyReason =
   | "frame-timeout"
   | "write-timeout"
   | "linger-timeout"
+  | "linger-discard"
   | "drain-timeout"
   | "protocol-error";
 
+export const TOTALS_MESSAGE = "policy close totals";
+
 export class CloseCounters {
   readonly byReason = new Map<PolicyReason, number>();
-  #windowStart = 0;
-  #loggedInWindow = 0;
-  #suppressed = 0;
+  readonly #lines: RateLimitedLog;
+  #changed = false;
+  #totalsAt = -Infinity;
 
-  constructor(private readonly log: Logger, private readonly maxLinesPerSecond = 20) {}
+  constructor(private readonly log: Logger, maxLinesPerSecond = 20) {
+    this.#lines = new RateLimitedLog(log, "policy closes", maxLinesPerSecond);
+  }
 
   /** Count a policy close and log it unless this second's log budget is spent. */
   record(reason: PolicyReason, fields: LogFields, now = Date.now()): void {
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
-    if (now - this.#windowStart >= 1000) {
-      if (this.#suppressed > 0) {
-        this.log.warn("policy closes not logged (rate limit)", { suppressed: this.#suppressed });
-      }
-      this.#windowStart = now;
-      this.#loggedInWindow = 0;
-      this.#suppressed = 0;
-    }
-    if (this.#loggedInWindow < this.maxLinesPerSecond) {
-      this.#loggedInWindow++;
-      this.log.warn("connection closed by policy", { reason, ...fields });
-    } else {
-      this.#suppressed++;
-    }
+    this.#changed = true;
+    this.#lines.write("warn", "connection closed by policy", { reason, ...fields }, now);
+  }
+
+  /** Periodic housekeeping (the server's sweep): summaries of suppressed lines, and the totals line. */
+  tick(now: number): void {
+    this.#lines.flush(now);
+    if (this.#changed && now - this.#totalsAt >= 1000) this.logTotals(now);
+  }
+
+  /** Log every counter on one line. */
+  logTotals(now = Date.now()): void {
+    this.#changed = false;
+    this.#totalsAt = now;
+    this.log.info(TOTALS_MESSAGE, this.snapshot());
   }
 
   get(reason: PolicyReason): number {

@@ -9,6 +9,22 @@ import type { Service } from "../services/service.ts";
 import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
 
+/**
+ * Optional on a Session (to be added to the Session contract by the services owner):
+ * how many complete frames it has taken from the input so far. Without it the core
+ * cannot tell "still the same partial frame" from "frames completed, a new one began".
+ */
+interface CountsFrames {
+  framesDone?(): number;
+}
+
+/**
+ * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
+ * that closing does not reset the connection under a reply in flight. A well-behaved
+ * peer sends little more; past this many bytes it is cut instead.
+ */
+export const LINGER_DISCARD_BYTES = 256 * 1024;
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly options: Readonly<ServerOptions>;
@@ -23,6 +39,7 @@ export class ServerConnection {
   #lastActivity: number;
   /** When the current partial frame began; 0 while no frame is partly received. */
   #frameStartedAt = 0;
+  #framesSeen = 0;
   /** Bytes handed to conn.write() in all, to tell kernel progress from `queued`. */
   #written = 0;
   #lastSent = 0;
@@ -34,8 +51,16 @@ export class ServerConnection {
   #pausedForWrite = false;
   /** Finishing: no more input goes to the service; we flush, FIN, and wait for the peer's FIN. */
   #finishing = false;
+  #discarded = 0;
 
-  constructor(readonly conn: Conn, service: Service, private readonly host: ConnectionHost, now: number) {
+  constructor(
+    readonly conn: Conn,
+    service: Service,
+    private readonly host: ConnectionHost,
+    now: number,
+    /** The per-source key admission counted this connection under (source.ts). */
+    readonly source: string | undefined,
+  ) {
     this.peer = formatAddr(conn.remote);
     this.#lastActivity = now;
     this.#lastSendProgress = now;
@@ -92,17 +117,27 @@ export class ServerConnection {
     this.finish();
   }
 
-  /** Close now because a limit or deadline says so. */
+  /**
+   * Close now because a limit or deadline says so. A graceful close is only tried with
+   * nothing queued: a graceful close waits for the queue to flush, which a peer that
+   * does not read would postpone forever.
+   */
   closeByPolicy(reason: PolicyReason, abort: boolean): void {
     if (this.conn.closed) return;
     this.host.counters.record(reason, { peer: this.peer, conn: this.conn.id });
-    this.conn.close(abort ? "abort" : "graceful");
+    this.conn.close(abort || this.conn.queued > 0 ? "abort" : "graceful");
   }
 
   onData(chunk: Uint8Array): void {
     const now = Date.now();
     this.#lastActivity = now;
-    if (this.#finishing) return; // discarding until the peer's FIN
+    if (this.#finishing) {
+      // Discarding until the peer's FIN; a peer that keeps streaming after our FIN
+      // would have us read at full speed for the whole linger: cut it after a budget.
+      this.#discarded += chunk.length;
+      if (this.#discarded > LINGER_DISCARD_BYTES) this.closeByPolicy("linger-discard", true);
+      return;
+    }
     this.session.data(chunk);
     this.#afterInput(now);
   }
@@ -166,11 +201,15 @@ export class ServerConnection {
   }
 
   #afterInput(now: number): void {
+    // A chunk can complete frames and start the next one: then the clock restarts,
+    // or a client pipelining frames split anywhere would be cut as a slowloris.
+    const frames = (this.session as CountsFrames).framesDone?.() ?? 0;
     if (this.session.midFrame?.()) {
-      if (this.#frameStartedAt === 0) this.#frameStartedAt = now;
+      if (this.#frameStartedAt === 0 || frames !== this.#framesSeen) this.#frameStartedAt = now;
     } else {
       this.#frameStartedAt = 0;
     }
+    this.#framesSeen = frames;
     if (this.host.draining) this.drainIfSettled();
   }
 }

@@ -9,6 +9,11 @@ import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
 import { type ConnectionHost, ServerConnection } from "./connection.ts";
 import { defaultOptions, type ServerOptions } from "./options.ts";
+import { RateLimitedLog } from "./rate-limited-log.ts";
+import { sourceKey } from "./source.ts";
+
+/** After the drain bound cut every connection, how long their close events may take before shutdown stops waiting. */
+const ABORT_GRACE_MS = 2000;
 
 export interface ServerConfig {
   transport: Transport;
@@ -47,6 +52,9 @@ export class Server implements ConnectionHost {
   #refused = 0;
   #sweep: ReturnType<typeof setInterval> | undefined;
   #onEmpty: (() => void) | undefined;
+  /** Accept errors (EMFILE, ...) and odd connection errors: bounded log rate, whatever peers do. */
+  readonly #acceptErrors: RateLimitedLog;
+  readonly #connErrors: RateLimitedLog;
 
   constructor(config: ServerConfig) {
     this.options = { ...defaultOptions(config.openFileLimit), ...config.options };
@@ -55,6 +63,8 @@ export class Server implements ConnectionHost {
     this.#transport = config.transport;
     this.#service = config.service;
     this.#admission = new Admission(this.options);
+    this.#acceptErrors = new RateLimitedLog(this.log, "accept errors", 5);
+    this.#connErrors = new RateLimitedLog(this.log, "connection errors", 20);
   }
 
   get draining(): boolean {
@@ -80,7 +90,7 @@ export class Server implements ConnectionHost {
     const listener = await this.#transport.listen({
       addr,
       highWaterMark: this.options.writeBuffer,
-      onAcceptError: (err) => this.log.error("accept failed; backing off", { error: err.message }),
+      onAcceptError: (err) => this.#onAcceptError(err),
     }, this.#handler);
     this.listeners.push(listener);
     this.#sweep ??= setInterval(() => this.#checkDeadlines(), sweepInterval(this.options));
@@ -98,22 +108,31 @@ export class Server implements ConnectionHost {
       for (const c of this.#connections.values()) c.drainIfSettled();
     }
     if (this.#connections.size > 0) {
-      const cut = this.options.drainMs > 0
-        ? setTimeout(() => {
-          for (const c of this.#connections.values()) c.closeByPolicy("drain-timeout", true);
-        }, this.options.drainMs)
-        : undefined;
+      let giveUp: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         const prev = this.#onEmpty;
         this.#onEmpty = () => {
           prev?.();
           resolve();
         };
+        if (this.options.drainMs > 0) {
+          giveUp = setTimeout(() => {
+            this.abortAll();
+            // Hard stop means hard: if an adapter never reports some close, stop waiting.
+            giveUp = setTimeout(() => {
+              if (this.#connections.size > 0) {
+                this.log.error("connections still open after abort; stopping anyway", { connections: this.#connections.size });
+              }
+              resolve();
+            }, ABORT_GRACE_MS);
+          }, this.options.drainMs);
+        }
       });
-      clearTimeout(cut);
+      clearTimeout(giveUp);
     }
     clearInterval(this.#sweep);
     this.#sweep = undefined;
+    if (this.counters.byReason.size > 0) this.counters.logTotals();
   }
 
   /** Cut every connection now (the hard stop after a drain bound, or a second signal). */
@@ -121,15 +140,32 @@ export class Server implements ConnectionHost {
     for (const c of this.#connections.values()) c.closeByPolicy("drain-timeout", true);
   }
 
+  #onAcceptError(err: Error): void {
+    const code = (err as { code?: string }).code;
+    const now = Date.now();
+    this.#acceptErrors.write("error", "accept failed; backing off", { error: err.message, code, connections: this.#connections.size }, now);
+    if (code === "EMFILE") {
+      const cap = this.#admission.descriptorsExhausted();
+      if (cap !== undefined) this.log.warn("open-file limit reached: max-conns lowered", { max_conns: cap, connections: this.#connections.size });
+    }
+  }
+
   #checkDeadlines(): void {
     const now = Date.now();
-    for (const c of this.#connections.values()) c.checkDeadlines(now);
+    for (const c of this.#connections.values()) {
+      c.checkDeadlines(now);
+      // A reply that drained below the high-water mark fires no drain event: recheck here.
+      if (this.#draining) c.drainIfSettled();
+    }
     this.#admission.prune(now);
+    this.counters.tick(now);
+    this.#acceptErrors.flush(now);
+    this.#connErrors.flush(now);
   }
 
   #handler: ConnHandler = {
     open: (conn) => {
-      const ip = conn.remote.transport === "tcp" ? conn.remote.hostname : "unix";
+      const ip = sourceKey(conn.remote);
       const now = Date.now();
       if (this.#draining) {
         conn.close("abort"); // accepted just before the listener closed
@@ -144,7 +180,7 @@ export class Server implements ConnectionHost {
       }
       this.#accepted++;
       try {
-        this.#connections.set(conn, new ServerConnection(conn, this.#service, this, now));
+        this.#connections.set(conn, new ServerConnection(conn, this.#service, this, now, ip));
       } catch (err) {
         this.#admission.release(ip);
         throw err; // the adapter aborts this connection
@@ -161,8 +197,10 @@ export class Server implements ConnectionHost {
       const c = this.#connections.get(conn);
       if (!c) return;
       this.#connections.delete(conn);
-      this.#admission.release(conn.remote.transport === "tcp" ? conn.remote.hostname : "unix");
-      if (err && !isPeerReset(err)) this.log.warn("connection error", { peer: c.peer, conn: conn.id, error: err.message });
+      this.#admission.release(c.source);
+      if (err && !isPeerReset(err)) {
+        this.#connErrors.write("warn", "connection error", { peer: c.peer, conn: conn.id, error: err.message }, Date.now());
+      }
       c.onClose();
       if (this.#connections.size === 0) {
         const done = this.#onEmpty;

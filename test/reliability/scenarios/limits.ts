@@ -1,0 +1,116 @@
+// Connection limits: the global cap and the per-source cap hold exactly, connections
+// over a limit are closed at once (never queued), a well-behaved source is served while
+// another source is at its cap, and new connections per second per source are limited.
+// Off switches: --max-conns-per-ip 0, a huge --max-conns, --max-rate-per-ip 0.
+import { expect } from "vitest";
+import type { CliRuntime } from "../../support/cli.ts";
+import { Crowd, eventually, type Peer, sleep, sources } from "../../support/reliability/clients.ts";
+import { probeOnce, type ProbeResult } from "../../support/reliability/probe.ts";
+import { liveServerSockets } from "../../support/reliability/procfs.ts";
+import { measure, spread } from "../../support/reliability/report.ts";
+import { launch, settle, stopServer } from "../../support/reliability/server.ts";
+
+const MAX = 50;
+const PER_IP = 20;
+const TRIES = 40;
+const [A, B, C] = sources(3);
+
+/** Open `n` connections from `source` and give the server a moment to refuse the excess. */
+async function attempt(crowd: Crowd, source: string, n: number): Promise<Peer[]> {
+  const peers = await crowd.open(n, { sources: [source], batch: n });
+  await sleep(400);
+  return peers;
+}
+
+const held = (peers: Peer[]) => peers.filter((p) => p.connected && !p.closed).length;
+
+/** Probe, then wait until the server has let go of the probe's connection (so it no longer counts). */
+async function probeAndSettle(host: string, port: number, holding: number): Promise<ProbeResult> {
+  const r = await probeOnce(host, port);
+  await eventually(() => liveServerSockets(port) <= holding, 2000, 20);
+  return r;
+}
+
+export async function limitsHoldExactly(rt: CliRuntime): Promise<void> {
+  const s = await launch(rt, ["--max-conns", `${MAX}`, "--max-conns-per-ip", `${PER_IP}`, "--idle-timeout", "60s"]);
+  const base = await settle(s.fds);
+  const crowd = new Crowd(s.host, s.port);
+
+  const fromA = await attempt(crowd, A!, TRIES);
+  const probeWhileAFull = await probeAndSettle(s.host, s.port, PER_IP);
+  const fromB = await attempt(crowd, B!, TRIES);
+  const probeWhileBFull = await probeAndSettle(s.host, s.port, 2 * PER_IP);
+  const fromC = await attempt(crowd, C!, TRIES);
+  const fdsFull = s.fds();
+  const probeWhileFull = await probeOnce(s.host, s.port, "127.0.0.1", 5000);
+  const refused = crowd.peers.filter((p) => p.closed);
+  const refusedIn = spread(refused.map((p) => p.closedAt! - p.openedAt));
+  const [heldA, heldB, heldC] = [held(fromA), held(fromB), held(fromC)];
+
+  await crowd.destroyAll();
+  await sleep(200);
+  const probeAfter = await probeOnce(s.host, s.port);
+  measure(rt, "limits", {
+    held_a: heldA, held_b: heldB, held_c: heldC,
+    fds_base: base, fds_full: fdsFull,
+    refused: refused.length, refused_closed_p50_ms: refusedIn.p50, refused_closed_max_ms: refusedIn.max,
+    probe_when_full: probeWhileFull.ok ? "served" : `refused in ${probeWhileFull.ms.toFixed(0)}ms (${probeWhileFull.error})`,
+  });
+
+  expect(heldA, "per-source cap on A").toBe(PER_IP);
+  expect(heldB, "per-source cap on B").toBe(PER_IP);
+  expect(heldC, "global cap leaves C the rest").toBe(MAX - 2 * PER_IP);
+  expect(probeWhileAFull.ok && probeWhileBFull.ok, "another source is served while one is at its cap").toBe(true);
+  expect(probeWhileFull.ok, "at the global cap even the probe is refused").toBe(false);
+  expect(probeWhileFull.ms, "refused at once, not queued").toBeLessThan(2000);
+  expect(fdsFull).toBeLessThanOrEqual(base + MAX + 2);
+  expect(probeAfter.ok, "served again once the crowd left").toBe(true);
+  const counts = await s.waitPolicy("max-conns", TRIES - (MAX - 2 * PER_IP));
+  expect(counts).toBeGreaterThanOrEqual(TRIES - (MAX - 2 * PER_IP));
+  expect(s.policy()["max-conns-per-ip"]).toBe(2 * (TRIES - PER_IP));
+  expect(s.crashSigns()).toEqual([]);
+  expect((await stopServer(s)).code).toBe(0);
+}
+
+/** Without the per-source cap (and with a huge global cap) one source takes everything. */
+export async function limitsOffLetOneSourceHoardAll(rt: CliRuntime): Promise<void> {
+  const s = await launch(rt, ["--max-conns", "100000", "--max-conns-per-ip", "0", "--idle-timeout", "60s"]);
+  const crowd = new Crowd(s.host, s.port);
+  const fromA = await attempt(crowd, A!, TRIES);
+  const fromB = await attempt(crowd, B!, TRIES);
+  const fromC = await attempt(crowd, C!, TRIES);
+  measure(rt, "limits-off", { held_a: held(fromA), held_b: held(fromB), held_c: held(fromC) });
+  expect(held(fromA)).toBe(TRIES);
+  expect(held(fromA) + held(fromB) + held(fromC)).toBeGreaterThan(MAX);
+  await crowd.destroyAll();
+  expect((await stopServer(s)).code).toBe(0);
+}
+
+const RATE = 10;
+const BURST = 40;
+
+export async function rateLimitPerSource(rt: CliRuntime): Promise<void> {
+  const s = await launch(rt, ["--max-rate-per-ip", `${RATE}`, "--idle-timeout", "60s"]);
+  const crowd = new Crowd(s.host, s.port);
+  const t0 = Date.now();
+  const burst = await attempt(crowd, A!, BURST);
+  const seconds = (Date.now() - t0) / 1000;
+  const probe = await probeOnce(s.host, s.port);
+  measure(rt, "rate-limit", { burst: BURST, admitted: held(burst), seconds });
+  // A full bucket admits RATE at once, plus what refills while the burst lasts.
+  expect(held(burst)).toBeGreaterThanOrEqual(RATE);
+  expect(held(burst)).toBeLessThanOrEqual(RATE + Math.ceil(seconds * RATE) + 1);
+  expect(probe.ok, "another source is not rate-limited").toBe(true);
+  await crowd.destroyAll();
+  expect((await stopServer(s)).code).toBe(0);
+}
+
+export async function rateLimitOff(rt: CliRuntime): Promise<void> {
+  const s = await launch(rt, ["--max-rate-per-ip", "0", "--idle-timeout", "60s"]);
+  const crowd = new Crowd(s.host, s.port);
+  const burst = await attempt(crowd, A!, BURST);
+  measure(rt, "rate-limit-off", { burst: BURST, admitted: held(burst) });
+  expect(held(burst)).toBe(BURST);
+  await crowd.destroyAll();
+  expect((await stopServer(s)).code).toBe(0);
+}
