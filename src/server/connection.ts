@@ -10,15 +10,6 @@ import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
 
 /**
- * Optional on a Session (to be added to the Session contract by the services owner):
- * how many complete frames it has taken from the input so far. Without it the core
- * cannot tell "still the same partial frame" from "frames completed, a new one began".
- */
-interface CountsFrames {
-  framesDone?(): number;
-}
-
-/**
  * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
  * that closing does not reset the connection under a reply in flight. A well-behaved
  * peer sends little more; past this many bytes it is cut instead.
@@ -188,6 +179,8 @@ export class ServerConnection {
     if (o.writeMs > 0 && queued > 0 && now - this.#lastSendProgress > o.writeMs) {
       return this.closeByPolicy("write-timeout", true);
     }
+    // A reply computed asynchronously can settle a frame without any new input.
+    if (this.#frameStartedAt > 0 && !this.session.midFrame?.()) this.#frameStartedAt = 0;
     if (o.frameMs > 0 && this.#frameStartedAt > 0 && now - this.#frameStartedAt > o.frameMs) {
       return this.closeByPolicy("frame-timeout", true);
     }
@@ -203,7 +196,7 @@ export class ServerConnection {
   #afterInput(now: number): void {
     // A chunk can complete frames and start the next one: then the clock restarts,
     // or a client pipelining frames split anywhere would be cut as a slowloris.
-    const frames = (this.session as CountsFrames).framesDone?.() ?? 0;
+    const frames = this.session.framesDone?.() ?? 0;
     if (this.session.midFrame?.()) {
       if (this.#frameStartedAt === 0 || frames !== this.#framesSeen) this.#frameStartedAt = now;
     } else {

@@ -42,6 +42,7 @@ class AppSession implements Session {
   #stopped = false;
   #peerEnded = false;
   #done = false;
+  #messages = 0;
 
   constructor(private readonly ctx: SessionContext, private readonly handler: RequestHandler, limits: EnvelopeLimits) {
     this.#codec = appEnvelope(limits);
@@ -66,6 +67,10 @@ class AppSession implements Session {
     return this.#pending.length > 0 || (!this.#stopped && (this.#queue.length > 0 || this.#codec.partial));
   }
 
+  framesDone(): number {
+    return this.#messages;
+  }
+
   close(): void {
     this.#done = true;
     this.#stopped = true;
@@ -76,6 +81,7 @@ class AppSession implements Session {
   #decode(messages: () => Iterable<AppMessage>): void {
     try {
       for (const msg of messages()) {
+        this.#messages++;
         this.#enqueue(msg);
         if (this.#stopped) break; // a fatal reply: nothing after it is answered
       }

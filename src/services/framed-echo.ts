@@ -12,6 +12,7 @@ class FramedEchoSession implements Session {
   readonly #codec: Codec<Uint8Array>;
   readonly #ctx: SessionContext;
   #stopped = false;
+  #frames = 0;
 
   constructor(ctx: SessionContext, codec: Codec<Uint8Array>) {
     this.#ctx = ctx;
@@ -34,6 +35,10 @@ class FramedEchoSession implements Session {
     return !this.#stopped && this.#queue.length > 0;
   }
 
+  framesDone(): number {
+    return this.#frames;
+  }
+
   close(): void {
     this.#stopped = true;
     this.#queue.clear();
@@ -44,7 +49,10 @@ class FramedEchoSession implements Session {
     const pieces: Uint8Array[] = [];
     const out = (b: Uint8Array) => void pieces.push(b);
     try {
-      for (const frame of decode()) this.#codec.encode(frame, out);
+      for (const frame of decode()) {
+        this.#frames++;
+        this.#codec.encode(frame, out);
+      }
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
       writePieces((b) => this.#ctx.write(b), pieces); // what came before the bad frame

@@ -43,6 +43,12 @@ export interface Session {
    * and a draining server waits for it to become false.
    */
   midFrame?(): boolean;
+  /**
+   * Complete frames taken from the input so far (a running count). Each completed frame
+   * restarts the frame deadline, so a client that pipelines frames is not cut merely
+   * because every read happens to end inside the next frame.
+   */
+  framesDone?(): number;
 }
 
 export interface Service {
