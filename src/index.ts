@@ -1,0 +1,33 @@
+// switchboard as a library: the runtime-agnostic core. Pair it with one adapter
+// (switchboard/node, adapters/deno/transport.ts, adapters/bun/transport.ts).
+
+export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
+export { ConnectError, DEFAULT_HIGH_WATER_MARK, ListenError } from "./transport.ts";
+export type { Host, Output, Runtime, Signal } from "./host.ts";
+export { AddrError, formatAddr, parseAddr } from "./addr.ts";
+export { formatDuration, parseDuration } from "./duration.ts";
+export { createLogger, silentLogger } from "./log.ts";
+export type { Logger, LogFormat, LogLevel } from "./log.ts";
+
+export { Server } from "./server/server.ts";
+export type { ServerConfig, ServerStats } from "./server/server.ts";
+export { DEFAULT_DEADLINES, defaultOptions } from "./server/options.ts";
+export type { Deadlines, Limits, ServerOptions } from "./server/options.ts";
+export type { PolicyReason } from "./server/close-reasons.ts";
+
+export type { Service, Session, SessionContext } from "./services/service.ts";
+export { echoService } from "./services/echo.ts";
+export { discardService } from "./services/discard.ts";
+export { chargenService } from "./services/chargen.ts";
+export { daytimeService } from "./services/daytime.ts";
+export { timeService } from "./services/time.ts";
+export { framedEchoService } from "./services/framed-echo.ts";
+export { appService } from "./services/app.ts";
+export type { AppServiceOptions, RequestHandler } from "./services/app.ts";
+export { AppClient, AppClientError } from "./app/client.ts";
+export { appEnvelope, encodeMessage, makeHeader } from "./app/envelope.ts";
+export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";
+
+export * from "./codec/index.ts";
+export { runCli } from "./cli/main.ts";
+export { VERSION } from "./version.ts";
