@@ -32,6 +32,12 @@ class NodeConn implements Conn {
   readonly local: Addr;
   #error: Error | undefined;
   #ended = false;
+  /** write() returned false: one `drain` is owed once the queue is empty. */
+  #needDrain = false;
+  #paused = false;
+  /** The peer's FIN, held while paused: node:net emits 'end' even while paused. */
+  #endHeld = false;
+  #endReported = false;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -54,15 +60,25 @@ class NodeConn implements Conn {
   write(bytes: Uint8Array): boolean {
     if (this.#ended || this.socket.destroyed) return false;
     if (bytes.length === 0) return this.socket.writableLength < this.socket.writableHighWaterMark;
-    return this.socket.write(bytes);
+    // Node 20 returns true from a write the kernel took at once, whatever the high-water
+    // mark (0 included), and then owes no 'drain': judge the queue ourselves, and settle
+    // the drain from the write's callback too.
+    const ok = this.socket.write(bytes, () => this.#maybeDrain());
+    if (ok && this.socket.writableLength < this.socket.writableHighWaterMark) return true;
+    this.#needDrain = true;
+    return false;
   }
 
   pause(): void {
+    this.#paused = true;
     this.socket.pause();
   }
 
   resume(): void {
+    this.#paused = false;
     this.socket.resume();
+    // 'end' is emitted only once the read buffer is empty, so no data precedes a held FIN.
+    if (this.#endHeld) setImmediate(() => this.#deliverHeldEnd(false));
   }
 
   end(): void {
@@ -100,13 +116,12 @@ class NodeConn implements Conn {
       this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     });
     socket.on("end", () => {
-      if (handler.end) this.#call(() => handler.end!(this));
-      else this.end();
+      if (this.#paused) this.#endHeld = true;
+      else this.#reportEnd();
     });
-    socket.on("drain", () => {
-      if (handler.drain) this.#call(() => handler.drain!(this));
-    });
+    socket.on("drain", () => this.#maybeDrain());
     socket.on("close", () => {
+      if (!this.#error) this.#deliverHeldEnd(true); // a clean close: pause cannot hold the FIN any longer
       try {
         handler.close?.(this, this.#error);
       } catch {
@@ -124,6 +139,27 @@ class NodeConn implements Conn {
   #abort(): void {
     if (this.socket.writableEnded) this.socket.destroy();
     else this.socket.resetAndDestroy();
+  }
+
+  #reportEnd(): void {
+    if (this.#endReported) return;
+    this.#endReported = true;
+    if (this.handler.end) this.#call(() => this.handler.end!(this));
+    else this.end();
+  }
+
+  /** Hand over a FIN held while paused; `force` when the socket is closing. */
+  #deliverHeldEnd(force: boolean): void {
+    if (!this.#endHeld || (!force && (this.#paused || this.socket.destroyed))) return;
+    this.#endHeld = false;
+    this.#reportEnd();
+  }
+
+  /** No drain once end()/close() was called (as in Node): nothing more can be written. */
+  #maybeDrain(): void {
+    if (!this.#needDrain || this.#ended || this.socket.destroyed || this.socket.writableLength > 0) return;
+    this.#needDrain = false;
+    if (this.handler.drain) this.#call(() => this.handler.drain!(this));
   }
 
   /** Run a handler callback; a throwing handler aborts its own connection only. */

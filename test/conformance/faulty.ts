@@ -66,3 +66,81 @@ export function neverSignalsBackpressure(inner: Transport): Transport {
     },
   }));
 }
+
+/** Reports no `end` once it has sent its own FIN (Bun turned the peer's FIN into a bare close). */
+export function dropsEndAfterOwnFin(inner: Transport): Transport {
+  const finSent = new Set<number>();
+  return wrapTransport(inner, (c) => ({
+    end: () => {
+      finSent.add(c.id);
+      c.end();
+    },
+  }), (h) => ({
+    ...h,
+    end: h.end && ((c) => {
+      if (!finSent.has(c.id)) h.end!(c);
+    }),
+  }));
+}
+
+/** Loses the error of an abnormal close: a reset looks like a clean close. */
+export function losesCloseErrors(inner: Transport): Transport {
+  return wrapTransport(inner, () => ({}), (h) => ({
+    ...h,
+    close: h.close && ((c) => h.close!(c)),
+  }));
+}
+
+/** Throws from write() once the connection is closed, instead of ignoring the write. */
+export function throwsOnWriteAfterClose(inner: Transport): Transport {
+  return wrapTransport(inner, (c) => ({
+    write: (bytes: Uint8Array) => {
+      if (c.closed) throw new Error("write after close (EPIPE)");
+      return c.write(bytes);
+    },
+  }));
+}
+
+/** The classic `opts.highWaterMark || DEFAULT`: a highWaterMark of 0 becomes the default. */
+export function ignoresZeroHighWaterMark(inner: Transport): Transport {
+  return {
+    runtime: inner.runtime,
+    listen: (opts, h) => inner.listen({ ...opts, highWaterMark: opts.highWaterMark || undefined }, h),
+    connect: (opts, h) => inner.connect({ ...opts, highWaterMark: opts.highWaterMark || undefined }, h),
+  };
+}
+
+/** Holds data while paused, in user space, but lets the FIN through: `end` overtakes held data. */
+export function deliversEndWhilePaused(inner: Transport): Transport {
+  interface Held {
+    paused: boolean;
+    chunks: Uint8Array[];
+    deliver?: (chunk: Uint8Array) => void;
+  }
+  const held = new Map<number, Held>();
+  const of = (id: number): Held => {
+    let s = held.get(id);
+    if (!s) held.set(id, (s = { paused: false, chunks: [] }));
+    return s;
+  };
+  return wrapTransport(inner, (c) => ({
+    pause: () => {
+      of(c.id).paused = true;
+    },
+    resume: () => {
+      const s = of(c.id);
+      s.paused = false;
+      queueMicrotask(() => {
+        while (!s.paused && s.chunks.length > 0) s.deliver!(s.chunks.shift()!);
+      });
+    },
+  }), (h) => ({
+    ...h,
+    data: (c, chunk) => {
+      const s = of(c.id);
+      s.deliver = (b) => h.data(c, b);
+      if (s.paused) s.chunks.push(chunk);
+      else h.data(c, chunk);
+    },
+  }));
+}

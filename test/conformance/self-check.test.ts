@@ -4,7 +4,17 @@ import { beforeAll, expect, test } from "vitest";
 import type { Transport } from "../../src/transport.ts";
 import { loadRuntime } from "../support/runtime.ts";
 import { checks } from "./checks.ts";
-import { closesOnPeerFin, dropsPartialWrites, ignoresPause, neverSignalsBackpressure } from "./faulty.ts";
+import {
+  closesOnPeerFin,
+  deliversEndWhilePaused,
+  dropsEndAfterOwnFin,
+  dropsPartialWrites,
+  ignoresPause,
+  ignoresZeroHighWaterMark,
+  losesCloseErrors,
+  neverSignalsBackpressure,
+  throwsOnWriteAfterClose,
+} from "./faulty.ts";
 
 let real: Transport;
 beforeAll(async () => {
@@ -16,6 +26,12 @@ const cases: [string, (t: Transport) => Transport, string][] = [
   ["closes on the peer's FIN (ignores half-close)", closesOnPeerFin, "a client that sends then half-closes still receives the whole reply"],
   ["ignores pause()", ignoresPause, "pause() stops delivery and resume() delivers the rest"],
   ["never signals backpressure", neverSignalsBackpressure, "a peer that never reads sees backpressure and bounded queues, then gets every byte"],
+  ["reports no end once it has sent its own FIN", dropsEndAfterOwnFin, "after we half-close first, the peer's FIN still arrives as end, before close"],
+  ["loses the error of an abnormal close", losesCloseErrors, "writing to a peer that has reset ends in close(conn, err) with an error, and write() never throws"],
+  ["throws from write() after close", throwsOnWriteAfterClose, "writing to a peer that has reset ends in close(conn, err) with an error, and write() never throws"],
+  ["treats highWaterMark 0 as the default", ignoresZeroHighWaterMark, "with highWaterMark 0, write() returns false and drain still fires once the queue empties"],
+  ["delivers end while paused, ahead of held data", deliversEndWhilePaused, "data and FIN that arrive while paused are held until resume(), in order"],
+  ["ignores pause() (FIN and data while paused)", ignoresPause, "data and FIN that arrive while paused are held until resume(), in order"],
 ];
 
 for (const [bug, makeFaulty, checkName] of cases) {

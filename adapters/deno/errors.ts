@@ -1,0 +1,56 @@
+// Deno's errors name the failure by class (ConnectionRefused, ...) and mostly carry an
+// OS-style `code`; map them to the errno codes the contract reports.
+
+export type ErrnoError = Error & { code?: string };
+
+// Deno error class names → errno-style codes, for errors that arrive without `code`.
+const CODE_BY_NAME: Record<string, string> = {
+  ConnectionRefused: "ECONNREFUSED",
+  ConnectionReset: "ECONNRESET",
+  ConnectionAborted: "ECONNABORTED",
+  NotConnected: "ENOTCONN",
+  AddrInUse: "EADDRINUSE",
+  AddrNotAvailable: "EADDRNOTAVAIL",
+  BrokenPipe: "EPIPE",
+  TimedOut: "ETIMEDOUT",
+  NotFound: "ENOENT",
+  PermissionDenied: "EACCES",
+  NotCapable: "EACCES",
+  AlreadyExists: "EEXIST",
+  InvalidData: "EINVAL",
+  Interrupted: "EINTR",
+  BadResource: "EBADF",
+  WouldBlock: "EAGAIN",
+};
+
+export function toError(err: unknown): ErrnoError {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+/** The OS-style code of a Deno error: its own `code`, else derived from the class or message. */
+export function codeOf(err: unknown): string {
+  const e = toError(err);
+  if (typeof e.code === "string" && e.code !== "") return e.code;
+  const byName = CODE_BY_NAME[e.name];
+  if (byName !== undefined) return byName;
+  if (/failed to lookup address|Name or service not known|No address associated/i.test(e.message)) return "ENOTFOUND";
+  const m = /os error (\d+)/.exec(e.message);
+  if (m) {
+    const errno: Record<string, string> = { "24": "EMFILE", "23": "ENFILE", "103": "ECONNABORTED", "110": "ETIMEDOUT", "113": "EHOSTUNREACH", "101": "ENETUNREACH" };
+    if (errno[m[1]!]) return errno[m[1]!]!;
+  }
+  return "EUNKNOWN";
+}
+
+/** The error with a `code` property set (Deno's errors mostly carry one already). */
+export function withCode(err: unknown): ErrnoError {
+  const e = toError(err);
+  if (typeof e.code !== "string" || e.code === "") {
+    try {
+      Object.defineProperty(e, "code", { value: codeOf(e), configurable: true, writable: true });
+    } catch {
+      // frozen error object: leave it as it is
+    }
+  }
+  return e;
+}

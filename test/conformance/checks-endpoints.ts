@@ -1,0 +1,121 @@
+// Conformance checks for endpoints: addresses, IPv6 and unix sockets, listening and
+// connecting, and the errors when either fails.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Addr, ConnectError } from "../../src/transport.ts";
+import { assert, echoRoundTrip, withEchoServer, withServer, type Check } from "./check-kit.ts";
+import { exchange, pattern, sleep, startEchoServer, withTimeout } from "../support/sockets.ts";
+
+function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "sb-conf-"));
+}
+
+export const endpointChecks: Record<string, Check> = {
+  "reports bound and peer addresses": async (ctx) => {
+    let remote: Addr | undefined;
+    await withServer(ctx, {
+      open(c) {
+        remote = c.remote;
+      },
+      data() {},
+    }, async (addr) => {
+      assert(addr.transport === "tcp" && addr.port > 0 && addr.hostname === "127.0.0.1", `listener addr ${JSON.stringify(addr)}`);
+      await withTimeout(exchange(ctx.t, addr, new Uint8Array(0)), ctx.timeoutMs, "exchange");
+      assert(remote!.transport === "tcp" && remote!.hostname === "127.0.0.1" && remote!.port > 0, `remote ${JSON.stringify(remote)}`);
+    });
+  },
+
+  "serves over IPv6 loopback (::1)": async (ctx) => {
+    await withEchoServer(ctx, { transport: "tcp", hostname: "::1", port: 0 }, async (addr) => {
+      assert(addr.transport === "tcp" && addr.hostname === "::1", `bound to ${JSON.stringify(addr)}`);
+      await echoRoundTrip(ctx, addr, pattern(70_000, 6));
+    });
+  },
+
+  "serves over a unix socket, replacing a stale socket file": async (ctx) => {
+    const dir = tempDir();
+    const path = join(dir, "sb.sock");
+    try {
+      // A crashed run leaves its socket file behind: make one with a process that exits
+      // without unlinking it.
+      const py = spawnSync("python3", ["-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])", path]);
+      assert(py.status === 0 && existsSync(path), "could not create a stale socket file");
+      await withEchoServer(ctx, { transport: "unix", path }, async (addr) => {
+        assert(addr.transport === "unix" && addr.path === path, `bound to ${JSON.stringify(addr)}`);
+        await echoRoundTrip(ctx, addr, pattern(300_000, 12));
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  "refuses to replace a unix socket someone is listening on": async (ctx) => {
+    const dir = tempDir();
+    const path = join(dir, "sb.sock");
+    try {
+      const first = await ctx.t.listen({ addr: { transport: "unix", path } }, { data() {} });
+      try {
+        const second = await ctx.t.listen({ addr: { transport: "unix", path } }, { data() {} }).then(
+          (l) => l,
+          (err: Error) => err,
+        );
+        if (!(second instanceof Error)) {
+          await second.close();
+          throw new Error("a second listener took over a live unix socket");
+        }
+      } finally {
+        await first.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  "closing a listener frees the port for a new listener": async (ctx) => {
+    const first = await startEchoServer(ctx.t);
+    const port = (first.listener.addr as { port: number }).port;
+    await echoRoundTrip(ctx, first.listener.addr, pattern(10, 1));
+    await first.listener.close();
+    const again = await startEchoServer(ctx.t, { transport: "tcp", hostname: "127.0.0.1", port });
+    try {
+      await echoRoundTrip(ctx, again.listener.addr, pattern(10, 2));
+    } finally {
+      await again.listener.close();
+    }
+  },
+
+  "a refused connect rejects with ConnectError ECONNREFUSED and fires no events": async (ctx) => {
+    const { listener } = await startEchoServer(ctx.t);
+    const addr = listener.addr;
+    await listener.close();
+    let events = 0;
+    const err = await ctx.t.connect({ addr }, {
+      open: () => void events++,
+      data: () => void events++,
+      close: () => void events++,
+    }).then(() => undefined, (e: unknown) => e);
+    assert(err instanceof ConnectError, `expected ConnectError, got ${String(err)}`);
+    assert((err as ConnectError).code === "ECONNREFUSED", `code ${(err as ConnectError).code}`);
+    await sleep(50);
+    assert(events === 0, `${events} handler events fired for a failed connect`);
+  },
+
+  "a listen on a busy port rejects with ListenError EADDRINUSE": async (ctx) => {
+    const { listener } = await startEchoServer(ctx.t);
+    try {
+      const err = await ctx.t.listen({ addr: listener.addr }, { data() {} }).then(
+        async (l) => {
+          await l.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      assert(err !== undefined, "a second listener bound a busy port");
+      assert((err as { code?: string }).code === "EADDRINUSE", `code ${(err as { code?: string }).code}`);
+    } finally {
+      await listener.close();
+    }
+  },
+};
