@@ -12,6 +12,7 @@
 // header length as soon as its 2 bytes arrive, content-length as soon as the header
 // parses. The parsed header is kept while the content trickles in (no re-parsing).
 
+import { concatBytes } from "../bytes.ts";
 import type { ByteQueue, Codec } from "../codec/index.ts";
 import { FrameTooLarge, MalformedFrame } from "../codec/index.ts";
 import { AppProtocolError } from "./errors.ts";
@@ -176,14 +177,7 @@ export function appEnvelope(limits: EnvelopeLimits = {}): AppEnvelopeCodec {
 export function encodeMessage(msg: AppMessage, limits: EnvelopeLimits = {}): Uint8Array {
   const parts: Uint8Array[] = [];
   new AppEnvelopeCodec(limits).encode(msg, (b) => parts.push(b));
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return parts.length === 1 ? parts[0]! : concatBytes(parts);
 }
 
 // A value for an error message: JSON, cut short.

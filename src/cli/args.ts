@@ -1,6 +1,10 @@
 // A small, strict command-line parser: declared flags only, clear errors, exit code 2
 // on misuse. Supports --flag value, --flag=value, -x value, repeatable flags and booleans.
 
+import { AddrError, parseAddr } from "../addr.ts";
+import { DurationError, parseDuration } from "../duration.ts";
+import type { Addr } from "../transport.ts";
+
 export class UsageError extends Error {
   override name = "UsageError";
 }
@@ -106,4 +110,24 @@ export function parseSize(text: string): number {
   const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
   if (!m || unit === undefined) throw new UsageError(`bad size "${text}": expected e.g. 65536, 64KiB or 1MiB`);
   return Number(m[1]) * unit;
+}
+
+/** Parse a duration flag (that has a default); a bad value is a usage error. */
+export function durationFlag(p: Parsed, name: string): number {
+  try {
+    return parseDuration(one(p, name)!);
+  } catch (err) {
+    if (err instanceof DurationError) throw new UsageError(`option "--${name}": ${err.message}`);
+    throw err;
+  }
+}
+
+/** Parse an address argument (host 127.0.0.1 when omitted); a bad one is a usage error. */
+export function addrArg(text: string): Addr {
+  try {
+    return parseAddr(text, "127.0.0.1");
+  } catch (err) {
+    if (err instanceof AddrError) throw new UsageError(err.message);
+    throw err;
+  }
 }

@@ -2,16 +2,16 @@
 // text/json {"action", "value"} request, an arbitrary JSON object, or binary content,
 // half-closes, prints the reply, and exits 0; 1 on an error reply or protocol error.
 
-import { AddrError, formatAddr, parseAddr } from "../addr.ts";
+import { concatBytes } from "../bytes.ts";
+import { formatAddr } from "../addr.ts";
 import { parseSummary, summarize } from "../app/binary-summary.ts";
 import { AppClient, AppClientError } from "../app/client.ts";
 import { binaryMessage, CLIENT_BINARY_TYPE, decodeJson, isJson, jsonMessage } from "../app/content.ts";
 import type { AppMessage } from "../app/envelope.ts";
 import { CodecError } from "../codec/index.ts";
-import { DurationError, parseDuration } from "../duration.ts";
 import type { Host, Runtime } from "../host.ts";
 import { ConnectError } from "../transport.ts";
-import { type FlagSpec, formatFlags, has, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
+import { addrArg, durationFlag, type FlagSpec, formatFlags, has, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const flags: FlagSpec[] = [
@@ -49,18 +49,8 @@ const encoder = new TextEncoder();
 
 async function readAll(host: Host): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of host.stdin()) {
-    chunks.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  for await (const c of host.stdin()) chunks.push(c);
+  return concatBytes(chunks);
 }
 
 /** The request message from the arguments. */
@@ -140,15 +130,8 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, flags);
   const [target, ...words] = p.positionals;
   if (target === undefined) throw new UsageError("request needs an address, e.g. switchboard request 127.0.0.1:7065 search ring");
-  let addr;
-  let timeoutMs;
-  try {
-    addr = parseAddr(target, "127.0.0.1");
-    timeoutMs = parseDuration(one(p, "timeout")!);
-  } catch (err) {
-    if (err instanceof AddrError || err instanceof DurationError) throw new UsageError(err.message);
-    throw err;
-  }
+  const addr = addrArg(target);
+  const timeoutMs = durationFlag(p, "timeout");
   const maxReply = parseSize(one(p, "max-reply")!);
   const request = await buildRequest(host, p, words);
   const verbose = has(p, "verbose");

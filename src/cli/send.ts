@@ -6,12 +6,12 @@
 //   -c N:         N connections at once, each sending the same input (the guides'
 //                 multi-connection client); one result line per connection.
 
-import { AddrError, formatAddr, parseAddr } from "../addr.ts";
+import { concatBytes } from "../bytes.ts";
+import { formatAddr } from "../addr.ts";
 import { ByteQueue, type Codec, CodecError, decodeEofAll, decodeFrames, delimited, FrameReader, framingFactory } from "../codec/index.ts";
-import { DurationError, parseDuration } from "../duration.ts";
 import type { Host, Runtime } from "../host.ts";
 import { type Addr, ConnectError, type Conn, type ConnHandler, type Transport } from "../transport.ts";
-import { type FlagSpec, formatFlags, has, intFlag, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
+import { addrArg, durationFlag, type FlagSpec, formatFlags, has, intFlag, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const flags: FlagSpec[] = [
@@ -291,8 +291,7 @@ async function runMany(rt: Runtime, addr: Addr, timeoutMs: number, count: number
   } else {
     for await (const chunk of host.stdin()) parts.push(chunk);
   }
-  const payload = new Uint8Array(parts.reduce((s, b) => s + b.length, 0));
-  parts.reduce((at, b) => (payload.set(b, at), at + b.length), 0);
+  const payload = concatBytes(parts);
 
   const results = await Promise.all(
     Array.from({ length: count }, () => oneOfMany(transport, addr, timeoutMs, payload, factory?.())),
@@ -316,15 +315,8 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, flags);
   const [target, ...words] = p.positionals;
   if (target === undefined) throw new UsageError("send needs an address, e.g. switchboard send 127.0.0.1:7007 hello");
-  let addr;
-  let timeoutMs;
-  try {
-    addr = parseAddr(target, "127.0.0.1");
-    timeoutMs = parseDuration(one(p, "timeout")!);
-  } catch (err) {
-    if (err instanceof AddrError || err instanceof DurationError) throw new UsageError(err.message);
-    throw err;
-  }
+  const addr = addrArg(target);
+  const timeoutMs = durationFlag(p, "timeout");
   const spec = one(p, "framing");
   const maxFrame = parseSize(one(p, "max-frame")!);
   if (spec !== undefined) {

@@ -1,16 +1,15 @@
 // `switchboard serve`: run one service on one or more addresses until SIGINT/SIGTERM,
 // then drain gracefully and exit 0.
 
-import { AddrError, formatAddr, parseAddr } from "../addr.ts";
-import { DurationError, formatDuration, parseDuration } from "../duration.ts";
+import { formatAddr } from "../addr.ts";
+import { formatDuration } from "../duration.ts";
 import type { Runtime } from "../host.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../log.ts";
 import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
 import { findService, ServiceConfigError, type ServiceConfig, type ServiceEntry, services } from "../services/registry.ts";
 import type { Service } from "../services/service.ts";
-import type { Addr } from "../transport.ts";
-import { type FlagSpec, formatFlags, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
+import { addrArg, durationFlag, type FlagSpec, formatFlags, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const DURATION_FLAGS = [
@@ -58,15 +57,6 @@ Examples:
 Options:
 ${formatFlags(flags)}
 `;
-}
-
-function durationFlag(p: Parsed, name: string): number {
-  try {
-    return parseDuration(one(p, name)!);
-  } catch (err) {
-    if (err instanceof DurationError) throw new UsageError(`option "--${name}": ${err.message}`);
-    throw err;
-  }
 }
 
 function sizeFlag(p: Parsed, name: string): number {
@@ -119,13 +109,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const entry = findService(one(p, "service")!);
   if (!entry) throw new UsageError(`unknown service "${one(p, "service")}"; choose from ${services.map((s) => s.name).join(", ")}`);
 
-  let addrs: Addr[];
-  try {
-    addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map((a) => parseAddr(a, "127.0.0.1"));
-  } catch (err) {
-    if (err instanceof AddrError) throw new UsageError(err.message);
-    throw err;
-  }
+  const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,

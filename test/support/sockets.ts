@@ -4,16 +4,8 @@ import type { Addr, Conn, ConnHandler, Listener, Transport } from "../../src/tra
 
 export const LOOPBACK: Addr = { transport: "tcp", hostname: "127.0.0.1", port: 0 };
 
-export function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+import { concatBytes as concat } from "../../src/bytes.ts";
+export { concat };
 
 /** Deterministic, non-repeating-looking bytes so misordered data is detected. */
 export function pattern(size: number, seed = 1): Uint8Array {

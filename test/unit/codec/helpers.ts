@@ -14,15 +14,8 @@ export const ascii = (s: string) => new TextEncoder().encode(s);
 export const text = (b: Uint8Array) => new TextDecoder().decode(b);
 export const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
 
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { concatBytes as concat } from "../../../src/bytes.ts";
+export { concat };
 
 export function encodeAll<F>(encoder: Encoder<F>, frames: readonly F[]): Uint8Array {
   const parts: Uint8Array[] = [];
