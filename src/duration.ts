@@ -4,6 +4,9 @@ export class DurationError extends Error {
   override name = "DurationError";
 }
 
+/** The longest delay setTimeout honours on Node, Deno and Bun (2^31-1 ms, about 24.8 days). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** Parse a duration into milliseconds. "0" (any unit) means disabled and returns 0. */
@@ -14,7 +17,12 @@ export function parseDuration(text: string): number {
   if (value !== 0 && m[2] === undefined) {
     throw new DurationError(`bad duration "${text}": give a unit (ms, s, m or h)`);
   }
-  return Math.round(value * UNIT_MS[m[2] ?? "ms"]!);
+  const ms = Math.round(value * UNIT_MS[m[2] ?? "ms"]!);
+  // 0 means "disabled": a non-zero duration must not round to it.
+  if (value !== 0 && ms === 0) throw new DurationError(`bad duration "${text}": shorter than 1ms (use 0 to disable)`);
+  // Timers take at most 2^31-1 ms; longer ones fire at once on every runtime.
+  if (ms > MAX_DURATION_MS) throw new DurationError(`bad duration "${text}": longer than the 24-day maximum`);
+  return ms;
 }
 
 /** Print milliseconds the way parseDuration reads them. */

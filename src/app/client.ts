@@ -55,8 +55,16 @@ export class AppClient {
     const conn = this.#conn!;
     if (this.#failure) return Promise.reject(this.#failure);
     if (conn.closed || this.#serverEnded) return Promise.reject(new AppClientError("connection is closed"));
+    // Encode first: a message the encoder rejects must leave no waiter behind, or the
+    // waiter's later rejection (at close) would go unhandled.
+    const pieces: Uint8Array[] = [];
+    try {
+      requestEncoder.encode(msg, (b) => void pieces.push(b));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const reply = new Promise<AppMessage>((resolve, reject) => this.#waiting.push({ resolve, reject }));
-    requestEncoder.encode(msg, (b) => void conn.write(b));
+    for (const b of pieces) conn.write(b);
     return reply;
   }
 

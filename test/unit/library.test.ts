@@ -38,3 +38,20 @@ test("a custom line service built from the public API: Server + codec + Session"
   await server.shutdown();
   expect(server.connections).toBe(0);
 });
+
+test("AppClient: a request the encoder rejects fails alone and leaves nothing to reject later", async () => {
+  const server = new sb.Server({ transport, service: sb.appService() });
+  const l = await server.listen(sb.parseAddr("127.0.0.1:0"));
+  const client = await sb.AppClient.connect(transport, l.addr);
+  const huge = sb.makeHeader("x".repeat(70_000), "binary", 1);
+  await expect(client.request({ header: huge, content: new Uint8Array(1) })).rejects.toThrow();
+  expect(client.outstanding).toBe(0);
+  // The connection still works for a good request, and closing leaves no orphan waiter
+  // (an unhandled rejection would fail this test run).
+  const json = new TextEncoder().encode(JSON.stringify({ action: "search", value: "ring" }));
+  const reply = await client.request({ header: sb.makeHeader("text/json", "utf-8", json.length), content: json });
+  expect(new TextDecoder().decode(reply.content)).toMatch(/Misty Mountains/);
+  client.close();
+  await client.closed;
+  await server.shutdown();
+});

@@ -35,8 +35,12 @@ describe("durations", () => {
     "%s = %d ms",
     (text, ms) => expect(parseDuration(text)).toBe(ms),
   );
-  test.each(["5", "-1s", "5 parsecs", "s", ""])("rejects %j", (text) => {
+  test.each(["5", "-1s", "5 parsecs", "s", "", "0.4ms", "600h", "25d"])("rejects %j", (text) => {
     expect(() => parseDuration(text)).toThrow(/bad duration/);
+  });
+  test("the longest accepted duration is the longest a timer honours", () => {
+    expect(parseDuration("596h")).toBe(596 * 3_600_000);
+    expect(() => parseDuration("597h")).toThrow(/24-day maximum/);
   });
   test("formats back", () => {
     for (const ms of [0, 250, 1000, 60_000, 90_000, 3_600_000]) expect(parseDuration(formatDuration(ms))).toBe(ms);
