@@ -87,6 +87,8 @@ export interface ConnHandler {
 export interface Listener {
   /** The bound address: the real port when 0 was asked for. */
   readonly addr: Addr;
+  /** Whether SO_REUSEPORT is in effect (asked for, and supported by runtime and OS). */
+  readonly reusePort: boolean;
   /** Stop accepting. Established connections are not touched. Resolves when the port is free. */
   close(): Promise<void>;
 }

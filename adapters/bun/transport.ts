@@ -101,6 +101,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 
   return {
     addr: boundAddr,
+    reusePort: opts.reusePort === true && addr.transport === "tcp" && process.platform === "linux",
     close: () => {
       if (!closed) {
         closed = true;

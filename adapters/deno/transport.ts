@@ -58,11 +58,11 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
 
   let listener: DenoListener;
+  const reusePort = opts.reusePort === true && addr.transport === "tcp" && D.build.os === "linux" && unstableNetAvailable();
   try {
     if (addr.transport === "unix") {
       listener = D.listen({ transport: "unix", path: addr.path });
     } else {
-      const reusePort = opts.reusePort === true && D.build.os === "linux" && unstableNetAvailable();
       listener = D.listen({
         transport: "tcp",
         hostname: addr.hostname,
@@ -83,7 +83,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
     (c) => new DenoConnImpl(c, unixPath, handler, highWaterMark).start(),
     opts.onAcceptError,
   );
-  return { addr: boundAddr, close: () => accepting.close() };
+  return { addr: boundAddr, reusePort, close: () => accepting.close() };
 }
 
 async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {

@@ -188,12 +188,19 @@ async function removeStaleUnixSocket(path: string): Promise<void> {
   if (!alive) unlinkSync(path);
 }
 
+/** server.listen({ reusePort }) arrived in Node 22.12 and 23.1; Node 20 has no SO_REUSEPORT. */
+const NODE_HAS_REUSE_PORT = (() => {
+  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
+  return major > 22 || (major === 22 && minor >= 12);
+})();
+
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
   if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
 
+  const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
   const server = net.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => {
     new NodeConn(socket, unixPath, handler).attach();
   });
@@ -206,9 +213,8 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
       server.off("error", onListenError);
       resolve();
     };
-    // Node 20 has no reusePort; a second process on the same port fails with EADDRINUSE.
     if (addr.transport === "unix") server.listen({ path: addr.path }, done);
-    else server.listen({ host: addr.hostname, port: addr.port, ipv6Only: false }, done);
+    else server.listen({ host: addr.hostname, port: addr.port, ipv6Only: false, ...(reusePort ? { reusePort } : {}) }, done);
   });
   // After listening, errors come from accept (EMFILE, ENFILE). libuv already avoids a
   // busy loop on EMFILE (it sheds the pending connection with a reserved descriptor);
@@ -221,6 +227,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
     : addr;
   return {
     addr: boundAddr,
+    reusePort,
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();

@@ -9,7 +9,7 @@ import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
 import { findService, ServiceConfigError, type ServiceConfig, type ServiceEntry, services } from "../services/registry.ts";
 import type { Service } from "../services/service.ts";
-import { addrArg, durationFlag, type FlagSpec, formatFlags, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
+import { addrArg, durationFlag, type FlagSpec, formatFlags, has, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 
 const DURATION_FLAGS = [
@@ -18,6 +18,7 @@ const DURATION_FLAGS = [
   ["write-timeout", "writeMs", "close a peer that has not read queued data for this long"],
   ["linger-timeout", "lingerMs", "after our FIN, wait this long for the peer's"],
   ["drain-timeout", "drainMs", "on SIGTERM/SIGINT, cut connections still busy after this"],
+  ["keepalive", "keepAliveMs", "TCP keepalive: probe a silent peer after this long (finds vanished hosts)"],
 ] as const;
 
 const flags: FlagSpec[] = [
@@ -37,6 +38,7 @@ const flags: FlagSpec[] = [
   { name: "max-rate-per-ip", kind: "string", value: "N", help: "new connections per second per source address; 0 = no limit", default: "0" },
   { name: "max-frame", kind: "string", value: "SIZE", help: "largest frame or app content accepted", default: "1MiB" },
   { name: "write-buffer", kind: "string", value: "SIZE", help: "per-connection write buffer; reading pauses while it is full", default: "1MiB" },
+  { name: "reuse-port", kind: "boolean", help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)" },
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
   { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error", default: "info" },
 ];
@@ -130,7 +132,10 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
 
   try {
     for (const addr of addrs) {
-      const l = await server.listen(addr);
+      const l = await server.listen(addr, { reusePort: has(p, "reuse-port") });
+      if (has(p, "reuse-port") && !l.reusePort && addr.transport === "tcp") {
+        log.warn("--reuse-port is not supported here; listening without it", { addr: formatAddr(l.addr), runtime: host.runtimeVersion });
+      }
       log.info("listening", { addr: formatAddr(l.addr), service: entry.name, framing: one(p, "framing"), runtime: host.runtime });
     }
   } catch (err) {

@@ -65,6 +65,8 @@ export class ServerConnection {
       close: () => this.finish(),
       fail: (message) => this.fail(message),
     };
+    const keepAlive = host.options.keepAliveMs;
+    if (keepAlive > 0 && conn.remote.transport === "tcp") conn.setKeepAlive(true, keepAlive);
     this.session = service.open(ctx);
   }
 

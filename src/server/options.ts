@@ -12,6 +12,11 @@ export interface Deadlines {
   lingerMs: number;
   /** On shutdown, how long in-flight work may take before connections are cut. */
   drainMs: number;
+  /**
+   * TCP keepalive: probes start after this long without traffic, so a peer that vanished
+   * without FIN or RST (power loss, cable cut) is found even when the idle timeout is off.
+   */
+  keepAliveMs: number;
 }
 
 export interface Limits {
@@ -39,6 +44,7 @@ export const DEFAULT_DEADLINES: Deadlines = {
   writeMs: 30_000,
   lingerMs: 5_000,
   drainMs: 8_000,
+  keepAliveMs: 30_000,
 };
 
 /** Descriptors kept back from maxConns for listeners, logs, stdio and the runtime itself. */

@@ -84,11 +84,12 @@ export class Server implements ConnectionHost {
     };
   }
 
-  /** Listen on one more address; resolves with the bound listener. */
-  async listen(addr: Addr): Promise<Listener> {
+  /** Listen on one more address; `reusePort` asks for SO_REUSEPORT (see Listener.reusePort). */
+  async listen(addr: Addr, opts: { reusePort?: boolean } = {}): Promise<Listener> {
     if (this.#draining) throw new Error("server is shutting down");
     const listener = await this.#transport.listen({
       addr,
+      reusePort: opts.reusePort,
       highWaterMark: this.options.writeBuffer,
       onAcceptError: (err) => this.#onAcceptError(err),
     }, this.#handler);

@@ -102,6 +102,32 @@ export const endpointChecks: Record<string, Check> = {
     assert(events === 0, `${events} handler events fired for a failed connect`);
   },
 
+  "reusePort is reported truthfully: two listeners share the port exactly when it says so": async (ctx) => {
+    const { listener: first } = await startEchoServer(ctx.t);
+    await first.close();
+    const addr = first.addr; // a port known to be free now
+    const a = await ctx.t.listen({ addr, reusePort: true }, { data: (c, b) => void c.write(b), end: (c) => c.end() });
+    try {
+      const b = await ctx.t.listen({ addr, reusePort: true }, { data: (c, b) => void c.write(b), end: (c) => c.end() }).then(
+        (l) => l,
+        (e: { code?: string }) => e,
+      );
+      if (a.reusePort) {
+        assert(!(b instanceof Error) && "close" in b, `reusePort claimed, but a second listener failed: ${(b as Error).message}`);
+        try {
+          for (let i = 0; i < 20; i++) await echoRoundTrip(ctx, addr, pattern(100, i + 1));
+        } finally {
+          await (b as { close(): Promise<void> }).close();
+        }
+      } else {
+        assert(!("close" in b), "reusePort reported off, yet a second listener bound the same port");
+        assert((b as { code?: string }).code === "EADDRINUSE", `code ${(b as { code?: string }).code}`);
+      }
+    } finally {
+      await a.close();
+    }
+  },
+
   "a listen on a busy port rejects with ListenError EADDRINUSE": async (ctx) => {
     const { listener } = await startEchoServer(ctx.t);
     try {

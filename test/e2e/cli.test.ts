@@ -38,6 +38,32 @@ describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
     }
   });
 
+  test("--reuse-port: a second process shares the port where the runtime supports it, else a clear refusal", async () => {
+    const first = await startServer(runtime, ["--listen", "127.0.0.1:0", "--reuse-port"]);
+    try {
+      // Bun supports SO_REUSEPORT; Node 20 has none, and Deno needs --unstable-net.
+      if (runtime === "bun") {
+        const second = await startServer(runtime, ["--listen", `127.0.0.1:${first.port}`, "--reuse-port"]);
+        try {
+          expect(second.port).toBe(first.port);
+          for (let i = 0; i < 10; i++) {
+            const r = await runCli("node", ["send", `127.0.0.1:${first.port}`, `hello ${i}`]);
+            expect(r.stdout.toString()).toBe(`hello ${i}\n`);
+          }
+        } finally {
+          await second.stop();
+        }
+      } else {
+        expect(first.log()).toMatch(/--reuse-port is not supported here/);
+        const second = await runCli(runtime, ["serve", "--listen", `127.0.0.1:${first.port}`, "--reuse-port"]);
+        expect(second.code).toBe(1);
+        expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: .*(EADDRINUSE|in use)/i);
+      }
+    } finally {
+      await first.stop();
+    }
+  });
+
   test("send to an address nobody listens on fails with exit 1 and the reason", async () => {
     const r = await runCli(runtime, ["send", "127.0.0.1:1", "hello"]);
     expect(r.code).toBe(1);
@@ -104,6 +130,22 @@ print("ok")
       const r = spawnSync("nc", ["-N", "127.0.0.1", String(server.port)], { input: "hello from nc\n", encoding: "utf8", timeout: 10_000 });
       expect(r.error).toBeUndefined();
       expect(r.stdout).toBe("hello from nc\n");
+    });
+
+    test("accepted TCP connections have keepalive on (a vanished peer is found)", async () => {
+      const { connect } = await import("node:net");
+      const client = connect({ host: "127.0.0.1", port: server.port });
+      await new Promise<void>((r) => client.once("connect", () => r()));
+      try {
+        let out = "";
+        for (let i = 0; i < 50 && !/keepalive/.test(out); i++) {
+          await new Promise((r) => setTimeout(r, 20));
+          out = spawnSync("ss", ["-tnoH", "state", "established", `( sport = :${server.port} and dport = :${client.localPort} )`], { encoding: "utf8" }).stdout;
+        }
+        expect(out).toMatch(/timer:\(keepalive/);
+      } finally {
+        client.destroy();
+      }
     });
 
     test("switchboard send echoes TEXT and stdin (1 MiB of random bytes) intact", async () => {
