@@ -1,6 +1,6 @@
 // The app service over a real server core: pipelining, trickled input, replies kept in
 // request order when computed asynchronously, error replies then close, deadlines.
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { ByteQueue, decodeEofAll } from "../../../src/codec/index.ts";
 import { parseSummary } from "../../../src/app/binary-summary.ts";
 import { binaryMessage, decodeJson, isJson, jsonMessage } from "../../../src/app/content.ts";
@@ -190,14 +190,32 @@ describe("replies stay in request order when computed asynchronously", () => {
     }
   });
 
-  // The core re-checks a draining connection only on socket events, so after the late
-  // reply it is closed by the drain bound (2 s here), not at once; the reply is not lost.
+  // The reply is held until the shutdown has closed its listener and settled the idle
+  // connections, so it is certainly still being computed when the drain looks at it.
   test("a graceful shutdown waits for a reply still being computed", async () => {
-    const s = await serve(appService({ handler: (req) => sleep(200).then(() => handleRequest(req, DEFAULT_DICTIONARY)) }));
+    let reached!: () => void;
+    const inHandler = new Promise<void>((r) => (reached = r));
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const s = await serve(appService({
+      handler: async (req) => {
+        reached();
+        await released;
+        return handleRequest(req, DEFAULT_DICTIONARY);
+      },
+    }));
     const raw = await openRaw(s.addr);
     raw.conn.write(encodeMessage(echo("late")));
-    await sleep(50);
-    await s.stop();
+    await inHandler; // the request reached the server: its reply is in flight
+    const closing = s.server.listeners.map((l) => vi.spyOn(l, "close"));
+    const stopping = s.stop();
+    // shutdown() closes the listeners, then (in the same continuation) closes whatever is
+    // settled; a macrotask after the listeners closed is past that point.
+    await Promise.all(closing.map((spy) => spy.mock.results[0]!.value as Promise<void>));
+    await sleep(0);
+    expect(s.server.connections).toBe(1);
+    release();
+    await stopping;
     await raw.closed;
     expect(replies(raw.received()).map((m) => body(m).result)).toEqual(["late"]);
   });

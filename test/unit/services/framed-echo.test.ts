@@ -83,7 +83,7 @@ describe("framed echo", () => {
 
   describe("framing errors close the connection through ctx.fail", () => {
     let s: Running;
-    beforeAll(async () => void (s = await serve(framedEchoService("lp:u16", 100), { frameMs: 300 })));
+    beforeAll(async () => void (s = await serve(framedEchoService("lp:u16", 100), { frameMs: 500 })));
     afterAll(() => s.stop());
 
     test("a length over --max-frame: the frames before it are echoed, then the connection closes", async () => {
@@ -104,12 +104,24 @@ describe("framed echo", () => {
       expect(s.logs.join("")).toMatch(/stream ended inside a frame/);
     });
 
-    test("a partial frame left hanging hits the frame deadline", async () => {
+    test("a partial frame left hanging hits the frame deadline, however it trickles", async () => {
+      // A 100-byte frame trickled one byte per 100 ms would take 10 s. The deadline (500 ms)
+      // runs from the frame's first byte, so the server must cut the connection while the
+      // trickle goes on; a clock reset by each byte would never expire during the trickle.
+      const TRICKLE = 30; // bytes, 100 ms apart: 3 s, six frame deadlines
       const before = s.server.counters.get("frame-timeout");
       const raw = await openRaw(s.addr);
-      raw.conn.write(new Uint8Array([0, 10, 1]));
-      await sleep(50);
-      raw.conn.write(new Uint8Array([2])); // trickling does not reset the deadline
+      raw.conn.write(new Uint8Array([0, 100]));
+      let sent = 0;
+      while (sent < TRICKLE && s.server.counters.get("frame-timeout") === before) {
+        raw.conn.write(new Uint8Array([sent & 0xff]));
+        sent++;
+        await sleep(100);
+      }
+      // Asserted on which came first, not on a duration: the cut, then the trickle's end.
+      const cutDuringTrickle = s.server.counters.get("frame-timeout") === before + 1;
+      expect(cutDuringTrickle, `no frame timeout during a ${TRICKLE}-byte trickle (${sent} bytes sent)`).toBe(true);
+      expect(sent).toBeLessThan(TRICKLE);
       await raw.closed;
       expect(s.server.counters.get("frame-timeout")).toBe(before + 1);
     });
