@@ -13,7 +13,7 @@ import { ByteQueue, decodeEofAll } from "../../src/codec/index.ts";
 import type { Addr } from "../../src/transport.ts";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { concat, exchange, pattern, waitFor } from "../support/sockets.ts";
-import { hasPython, type PythonServer, runPython, startPythonServer } from "../python/peers.ts";
+import { hasPython, PYTHON, type PythonServer, runPython, startPythonServer } from "../python/peers.ts";
 
 const tcp = (port: number): Addr => ({ transport: "tcp", hostname: "127.0.0.1", port });
 const RING = "In the caves beneath the Misty Mountains. \u{1f48d}";
@@ -30,6 +30,7 @@ const python = hasPython();
 
 describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
   describe("switchboard's app server", () => {
+    // Unset when it failed to start: afterAll checks.
     let server: RunningServer;
     let dataDir: string;
     beforeAll(async () => {
@@ -37,9 +38,15 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
       server = await startServer(runtime, ["--service", "app", "--listen", "127.0.0.1:0", "--max-frame", "256KiB"]);
     });
     afterAll(async () => {
-      const r = await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-      expect(r.code, server.log()).toBe(0);
+      try {
+        // undefined when it failed to start (beforeAll reports that failure).
+        if (server as RunningServer | undefined) {
+          const r = await server.stop();
+          expect(r.code, server.log()).toBe(0);
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
     });
 
     test("`request ADDR search KEY` prints the dictionary value", async () => {
@@ -106,7 +113,12 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
       }
     });
 
-    describe.runIf(python)("Python clients (standard library only)", () => {
+    // Not skipped without Python: CI installs python3, so a missing interpreter is a failure.
+    describe("Python clients (standard library only)", () => {
+      test("python3 can run the peers", () => {
+        expect(python, `${PYTHON} with selectors, struct and json is required for the interop tests`).toBe(true);
+      });
+
       test("the pipelining Python client: mixed requests in one sendall, all answered in order", async () => {
         const r = await runPython("app_client.py", [
           "127.0.0.1", String(server.port),
@@ -140,14 +152,23 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
     });
   });
 
-  describe.runIf(python)("switchboard request against the Python server", () => {
+  // Not skipped without Python: CI installs python3, so a missing interpreter is a failure.
+  describe("switchboard request against the Python server", () => {
+    // Each unset until (unless) it started: afterAll checks.
     let py: PythonServer;
     let oneShot: PythonServer;
     beforeAll(async () => {
-      [py, oneShot] = await Promise.all([startPythonServer(), startPythonServer(["--one-shot"])]);
+      expect(python, `${PYTHON} with selectors, struct and json is required for the interop tests`).toBe(true);
+      // Record each server as soon as it is up, so afterAll stops it even if the other failed.
+      const results = await Promise.allSettled([
+        startPythonServer().then((s) => (py = s)),
+        startPythonServer(["--one-shot"]).then((s) => (oneShot = s)),
+      ]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed) throw failed.reason;
     });
     afterAll(async () => {
-      await Promise.all([py.stop(), oneShot.stop()]);
+      await Promise.all([py as PythonServer | undefined, oneShot as PythonServer | undefined].map((s) => s?.stop()));
     });
 
     test("search, echo and binary get the Python server's answers", async () => {

@@ -7,7 +7,7 @@
 //   SB_RUNTIMES=node,deno ...   restricts the runtimes (default: all three)
 import { afterEach, describe, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime } from "../support/cli.ts";
-import { killAll } from "../support/reliability/server.ts";
+import { cleanUpAfterTest } from "../support/reliability/server.ts";
 import { drainHardStop, drainLosesNoReply, drainWithoutBoundHangs } from "./scenarios/drain.ts";
 import { fdLimitIgnoredHitsEmfile, fdLimitRespected } from "./scenarios/fd-exhaustion.ts";
 import { floodIsBoundedAndCut, floodWithoutCapGrowsMemory, floodWithoutWriteTimeoutStaysOpen } from "./scenarios/flood.ts";
@@ -19,13 +19,23 @@ import { limitsHoldExactly, limitsOffLetOneSourceHoardAll, rateLimitOff, rateLim
 import { resetStormLeavesNoTrace } from "./scenarios/reset-storm.ts";
 import { pipeliningIsNotCutByFrameDeadline, slowlorisIsCutAtFrameDeadline, slowlorisWithoutFrameDeadlineStaysOpen } from "./scenarios/slowloris.ts";
 
-const only = process.env.SB_RUNTIMES?.split(",").map((s) => s.trim());
-const runtimes = CLI_RUNTIMES.filter((r) => !only || only.includes(r));
+/** The runtimes SB_RUNTIMES names (all when unset); an unknown name is an error, not a silent skip. */
+function selectedRuntimes(env: string | undefined): readonly CliRuntime[] {
+  if (env === undefined) return CLI_RUNTIMES;
+  const names = env.split(",").map((s) => s.trim());
+  const unknown = names.filter((n) => !(CLI_RUNTIMES as readonly string[]).includes(n));
+  if (unknown.length) {
+    throw new Error(`SB_RUNTIMES=${JSON.stringify(env)}: unknown runtime ${unknown.map((n) => JSON.stringify(n)).join(", ")}; known: ${CLI_RUNTIMES.join(", ")}`);
+  }
+  return CLI_RUNTIMES.filter((r) => names.includes(r));
+}
+const runtimes = selectedRuntimes(process.env.SB_RUNTIMES);
 
 /** A line-framed echo: the frame deadline and max-frame apply to it. */
 const LINE_ECHO = ["--service", "echo", "--framing", "line"];
 
-afterEach(killAll);
+// Probes, crowds and timers a failed test left behind, then its servers.
+afterEach(cleanUpAfterTest);
 
 describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
   describe("slowloris", () => {

@@ -1,6 +1,7 @@
 // Start the real switchboard CLI as a child process on a chosen runtime, the way a
 // user would, and talk to it over TCP. Used by the end-to-end and reliability suites.
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 export type CliRuntime = "node" | "deno" | "bun";
@@ -62,10 +63,42 @@ export interface RunningServer {
   port: number;
   /** Everything the server logged so far. */
   log(): string;
-  /** Wait for the process to exit (after a signal, say). */
+  /** Wait for the process to exit and its output pipes to close (so log() is complete). */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /**
+   * The process itself has exited ('exit'), whether or not its pipes closed: a process
+   * it started (under a wrapper like unshare) may still hold them open.
+   */
+  terminated: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** SIGTERM, then SIGKILL if it has not exited within `graceMs`. */
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Every live descendant of `pid`, deepest first (Linux /proc; empty when it has none or is gone). */
+export function descendants(pid: number): number[] {
+  const kids: number[] = [];
+  try {
+    // A child belongs to the thread that forked it: read every thread's list.
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      const list = readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim();
+      if (list) kids.push(...list.split(/\s+/).map(Number));
+    }
+  } catch {
+    // gone (or a thread ended) while we read
+  }
+  return kids.flatMap((k) => [...descendants(k), k]);
+}
+
+/** SIGKILL `child` and everything it started (a wrapper's server would otherwise outlive it). */
+export function killTree(child: ChildProcess): void {
+  for (const pid of child.pid ? descendants(child.pid) : []) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  child.kill("SIGKILL");
 }
 
 /**
@@ -86,10 +119,13 @@ export function startServer(
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal }))
   );
+  const terminated = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal }))
+  );
   child.stdout!.on("data", () => {});
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
-      child.kill("SIGKILL");
+      killTree(child);
       reject(new Error(`server on ${runtime} did not start; log:\n${log}`));
     }, opts.startTimeoutMs ?? 20_000);
     child.on("error", reject);
@@ -111,9 +147,10 @@ export function startServer(
           port: Number(m?.[2] ?? 0),
           log: () => log,
           exited,
+          terminated,
           stop: async (graceMs = 10_000) => {
             child.kill("SIGTERM");
-            const t = setTimeout(() => child.kill("SIGKILL"), graceMs);
+            const t = setTimeout(() => killTree(child), graceMs);
             const r = await exited;
             clearTimeout(t);
             return r;

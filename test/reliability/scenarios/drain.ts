@@ -7,7 +7,8 @@ import * as net from "node:net";
 import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
-import { Crowd, eventually, sleep, sources } from "../../support/reliability/clients.ts";
+import { defer } from "../../support/reliability/cleanup.ts";
+import { Crowd, eventually, sleep, sources, steady } from "../../support/reliability/clients.ts";
 import { probeOnce } from "../../support/reliability/probe.ts";
 import { tcpSockets } from "../../support/reliability/procfs.ts";
 import { measure } from "../../support/reliability/report.ts";
@@ -31,6 +32,7 @@ interface InFlight {
 function inFlight(s: Sb, source: string, i: number, body: string): Promise<InFlight> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: s.host, port: s.port, localAddress: source });
+    defer(() => socket.destroy());
     let got = "";
     socket.setEncoding("latin1");
     socket.on("data", (d: string) => (got += d));
@@ -56,9 +58,12 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
     f.socket.pause();
     f.socket.write(f.expected.slice(8));
   }
-  await sleep(300);
-  // Replies already started: server sockets with bytes in their kernel send queue.
-  const started = tcpSockets().filter((t) => t.localPort === s.port && t.state === "ESTABLISHED" && t.txQueue > 0).length;
+  // Replies already started: server sockets with bytes in their kernel send queue. Wait
+  // (bounded) until all the slow readers' replies are queued and the count holds still.
+  const started = await steady(
+    () => tcpSockets().filter((t) => t.localPort === s.port && t.state === "ESTABLISHED" && t.txQueue > 0).length,
+    { target: SLOW_READERS, quietMs: 200, timeoutMs: 10_000 },
+  );
 
   const t0 = Date.now();
   s.child.kill("SIGTERM");
@@ -104,7 +109,8 @@ function innerPid(unsharePid: number): number {
  */
 export async function drainHardStopsAtBoundAsPid1(rt: CliRuntime, framed: readonly string[], drainMs: number): Promise<{ exitMs: number; code: number | null; cut: number }> {
   const s = await launch(rt, [...framed, "--drain-timeout", drainMs ? `${drainMs}ms` : "0", "--linger-timeout", "1s"], {
-    wrap: ["unshare", "--pid", "--fork", "--mount-proc"],
+    // --kill-child: if the wrapper is killed (a failed test's cleanup), the server dies with it.
+    wrap: ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"],
     pid: innerPid,
   });
   const nsPid = /NSpid:\s+\d+\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, "utf8"))?.[1];

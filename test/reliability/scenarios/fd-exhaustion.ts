@@ -6,6 +6,7 @@
 // descriptor table) shows, and the adapter's accept back-off must still keep the CPU quiet.
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
+import { interval } from "../../support/reliability/cleanup.ts";
 import { Crowd, eventually, servedCount, sleep, sources } from "../../support/reliability/clients.ts";
 import { probeOnce } from "../../support/reliability/probe.ts";
 import { cpuShare } from "../../support/reliability/procfs.ts";
@@ -40,9 +41,9 @@ async function saturate(rt: CliRuntime, args: string[]): Promise<Saturation> {
   const fdsFull = s.fds();
   // While saturated, keep offering new connections (they must be turned away cheaply).
   const extra = new Crowd(s.host, s.port);
-  const trickle = setInterval(() => void extra.open(2, { sources: sources(1, 20), connectTimeoutMs: 2000 }), 100);
+  const stopTrickle = interval(() => void extra.open(2, { sources: sources(1, 20), connectTimeoutMs: 2000 }), 100);
   const cpu = await cpuShare(s.pid, 1000);
-  clearInterval(trickle);
+  stopTrickle();
   const held = await servedCount(crowd.peers);
   await crowd.destroyAll();
   await extra.destroyAll();

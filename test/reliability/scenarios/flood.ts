@@ -5,6 +5,7 @@
 // write buffer of 1 GiB (no cap: memory grows with whatever the peer sends).
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
+import { interval } from "../../support/reliability/cleanup.ts";
 import { Crowd, eventually, pump, sleep, sources } from "../../support/reliability/clients.ts";
 import { formatProbe, Probe } from "../../support/reliability/probe.ts";
 import { measure, MiB } from "../../support/reliability/report.ts";
@@ -44,7 +45,7 @@ async function flood(rt: CliRuntime, args: string[], count: number, before?: (s:
   const baseRss = await settle(s.rss);
   before?.(s);
   let peakRss = baseRss;
-  const sampler = setInterval(() => {
+  const stopSampler = interval(() => {
     try {
       peakRss = Math.max(peakRss, s.rss());
     } catch {
@@ -59,7 +60,7 @@ async function flood(rt: CliRuntime, args: string[], count: number, before?: (s:
     crowd,
     baseRss,
     peak: () => {
-      clearInterval(sampler);
+      stopSampler();
       return peakRss;
     },
     pumped: Promise.all(peers.map((p) => pump(p.socket, PER_FLOODER, chunk))),

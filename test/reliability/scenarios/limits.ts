@@ -4,7 +4,7 @@
 // Off switches: --max-conns-per-ip 0, a huge --max-conns, --max-rate-per-ip 0.
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
-import { Crowd, eventually, type Peer, sleep, sources } from "../../support/reliability/clients.ts";
+import { Crowd, eventually, type Peer, sleep, sources, steady } from "../../support/reliability/clients.ts";
 import { probeOnce, type ProbeResult } from "../../support/reliability/probe.ts";
 import { liveServerSockets } from "../../support/reliability/procfs.ts";
 import { measure, spread } from "../../support/reliability/report.ts";
@@ -15,14 +15,18 @@ const PER_IP = 20;
 const TRIES = 40;
 const [A, B, C] = sources(3);
 
-/** Open `n` connections from `source` and give the server a moment to refuse the excess. */
-async function attempt(crowd: Crowd, source: string, n: number): Promise<Peer[]> {
+const held = (peers: Peer[]) => peers.filter((p) => p.connected && !p.closed).length;
+
+/**
+ * Open `n` connections from `source`, then poll (bounded) until the server has refused
+ * the excess: the number held reaches `expected` (when given) and holds still. The
+ * caller asserts the exact count.
+ */
+async function attempt(crowd: Crowd, source: string, n: number, expected?: number): Promise<Peer[]> {
   const peers = await crowd.open(n, { sources: [source], batch: n });
-  await sleep(400);
+  await steady(() => held(peers), expected === undefined ? {} : { target: expected });
   return peers;
 }
-
-const held = (peers: Peer[]) => peers.filter((p) => p.connected && !p.closed).length;
 
 /** Probe, then wait until the server has let go of the probe's connection (so it no longer counts). */
 async function probeAndSettle(host: string, port: number, holding: number): Promise<ProbeResult> {
@@ -36,11 +40,11 @@ export async function limitsHoldExactly(rt: CliRuntime): Promise<void> {
   const base = await settle(s.fds);
   const crowd = new Crowd(s.host, s.port);
 
-  const fromA = await attempt(crowd, A!, TRIES);
+  const fromA = await attempt(crowd, A!, TRIES, PER_IP);
   const probeWhileAFull = await probeAndSettle(s.host, s.port, PER_IP);
-  const fromB = await attempt(crowd, B!, TRIES);
+  const fromB = await attempt(crowd, B!, TRIES, PER_IP);
   const probeWhileBFull = await probeAndSettle(s.host, s.port, 2 * PER_IP);
-  const fromC = await attempt(crowd, C!, TRIES);
+  const fromC = await attempt(crowd, C!, TRIES, MAX - 2 * PER_IP);
   const fdsFull = s.fds();
   const probeWhileFull = await probeOnce(s.host, s.port, "127.0.0.1", 5000);
   const refused = crowd.peers.filter((p) => p.closed);
@@ -76,9 +80,9 @@ export async function limitsHoldExactly(rt: CliRuntime): Promise<void> {
 export async function limitsOffLetOneSourceHoardAll(rt: CliRuntime): Promise<void> {
   const s = await launch(rt, ["--max-conns", "100000", "--max-conns-per-ip", "0", "--idle-timeout", "60s"]);
   const crowd = new Crowd(s.host, s.port);
-  const fromA = await attempt(crowd, A!, TRIES);
-  const fromB = await attempt(crowd, B!, TRIES);
-  const fromC = await attempt(crowd, C!, TRIES);
+  const fromA = await attempt(crowd, A!, TRIES, TRIES);
+  const fromB = await attempt(crowd, B!, TRIES, TRIES);
+  const fromC = await attempt(crowd, C!, TRIES, TRIES);
   measure(rt, "limits-off", { held_a: held(fromA), held_b: held(fromB), held_c: held(fromC) });
   expect(held(fromA)).toBe(TRIES);
   expect(held(fromA) + held(fromB) + held(fromC)).toBeGreaterThan(MAX);
@@ -108,7 +112,7 @@ export async function rateLimitPerSource(rt: CliRuntime): Promise<void> {
 export async function rateLimitOff(rt: CliRuntime): Promise<void> {
   const s = await launch(rt, ["--max-rate-per-ip", "0", "--idle-timeout", "60s"]);
   const crowd = new Crowd(s.host, s.port);
-  const burst = await attempt(crowd, A!, BURST);
+  const burst = await attempt(crowd, A!, BURST, BURST);
   measure(rt, "rate-limit-off", { burst: BURST, admitted: held(burst) });
   expect(held(burst)).toBe(BURST);
   await crowd.destroyAll();

@@ -7,6 +7,7 @@
 import * as net from "node:net";
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
+import { interval } from "../../support/reliability/cleanup.ts";
 import { Crowd, eventually, sleep, sources } from "../../support/reliability/clients.ts";
 import { formatProbe, Probe } from "../../support/reliability/probe.ts";
 import { measure, spread } from "../../support/reliability/report.ts";
@@ -20,10 +21,11 @@ const TRICKLE_MS = 500;
 async function trickle(host: string, port: number): Promise<{ crowd: Crowd; stop(): void }> {
   const crowd = new Crowd(host, port);
   await crowd.open(CONNS, { sources: sources(4), batch: 100, onConnect: (p) => p.socket.write("x") });
-  const timer = setInterval(() => {
+  // Cleared by stop(), or after the test if it fails first.
+  const stop = interval(() => {
     for (const p of crowd.peers) if (!p.closed && p.socket.writable) p.socket.write("x");
   }, TRICKLE_MS);
-  return { crowd, stop: () => clearInterval(timer) };
+  return { crowd, stop };
 }
 
 export async function slowlorisIsCutAtFrameDeadline(rt: CliRuntime, framed: readonly string[]): Promise<void> {

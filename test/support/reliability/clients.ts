@@ -3,6 +3,7 @@
 // 127.0.0.3, ...): Linux routes all of 127/8 to lo, so per-source limits can be
 // exercised from one machine.
 import * as net from "node:net";
+import { defer } from "./cleanup.ts";
 
 /** `count` distinct loopback source addresses starting at 127.0.0.`first`. */
 export function sources(count: number, first = 2): string[] {
@@ -44,7 +45,13 @@ export class Crowd {
   readonly peers: Peer[] = [];
   #stopped = false;
 
-  constructor(readonly host: string, readonly port: number) {}
+  constructor(readonly host: string, readonly port: number) {
+    // Whatever a failed test leaves open is closed after it (destroyAll is idempotent).
+    defer(() => {
+      this.stop();
+      return this.destroyAll();
+    });
+  }
 
   /** Open `count` connections round-robin over `opts.sources`; resolves when every one has connected or failed. */
   async open(count: number, opts: OpenOptions): Promise<Peer[]> {
@@ -141,6 +148,29 @@ export async function servedCount(peers: readonly Peer[], timeoutMs = 1500): Pro
 /** Sleep. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Poll `read` every `everyMs` until it returns `target` (any value when omitted) and then
+ * keeps returning the same value for `quietMs`; gives up after `timeoutMs`. Returns the
+ * last value read, for the caller to assert on exactly.
+ */
+export async function steady<T>(read: () => T, opts: { target?: T; quietMs?: number; timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+  const { quietMs = 300, timeoutMs = 5000, everyMs = 25 } = opts;
+  const until = Date.now() + timeoutMs;
+  let value = read();
+  let since = Date.now();
+  for (;;) {
+    const reached = !("target" in opts) || value === opts.target;
+    if (reached && Date.now() - since >= quietMs) return value;
+    if (Date.now() > until) return value;
+    await sleep(everyMs);
+    const next = read();
+    if (next !== value) {
+      value = next;
+      since = Date.now();
+    }
+  }
 }
 
 /** Poll `cond` every `everyMs` until it holds; false if `timeoutMs` passes first. */

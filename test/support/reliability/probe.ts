@@ -4,6 +4,7 @@
 // succeed; its latencies are the user-visible cost.
 import * as net from "node:net";
 import { Worker } from "node:worker_threads";
+import { defer } from "./cleanup.ts";
 
 export interface ProbeResult {
   ok: boolean;
@@ -101,6 +102,7 @@ parentPort.on("message", async () => {
 /** Probes every `intervalMs` until stop(). */
 export class Probe {
   #worker: Worker | undefined;
+  #forget: (() => void) | undefined;
 
   constructor(
     private readonly host: string,
@@ -119,6 +121,9 @@ export class Probe {
         timeoutMs: this.opts.timeoutMs ?? 5000,
       },
     });
+    const worker = this.#worker;
+    // A test that fails before stop() must not leave the worker probing.
+    this.#forget = defer(() => worker.terminate());
     return this;
   }
 
@@ -130,6 +135,7 @@ export class Probe {
       worker.once("error", reject);
       worker.postMessage("stop");
     });
+    this.#forget?.();
     await worker.terminate();
     const ms = results.filter((r) => r.ok).map((r) => r.ms).sort((a, b) => a - b);
     return {

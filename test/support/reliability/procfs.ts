@@ -49,10 +49,27 @@ export async function cpuShare(pid: number, ms = 1000): Promise<number> {
   return (c1 - c0) / ((performance.now() - t0) / 1000);
 }
 
+/** When `pid` started (clock ticks after boot, field 22 of /proc/PID/stat); undefined when it is gone. */
+export function startTicks(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process exists and has not exited (a zombie, dead but not yet reaped, is not alive). */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    return state !== "Z" && state !== "X";
   } catch {
     return false;
   }

@@ -1,8 +1,9 @@
 // A real `switchboard serve` process for the reliability suite: started through
 // test/support/cli.ts on one runtime, with readers for what a test checks from the
 // outside (descriptors, memory, CPU, policy counters from the log) and a crash check.
-import { type CliRuntime, startServer, type RunningServer } from "../cli.ts";
-import { cpuSeconds, fdCount, isAlive, rssBytes } from "./procfs.ts";
+import { type CliRuntime, killTree, startServer, type RunningServer } from "../cli.ts";
+import { runCleanups } from "./cleanup.ts";
+import { cpuSeconds, fdCount, isAlive, rssBytes, startTicks } from "./procfs.ts";
 import { eventually, sleep } from "./clients.ts";
 import { probeOnce } from "./probe.ts";
 
@@ -22,6 +23,8 @@ export interface Sb extends RunningServer {
 }
 
 const live = new Set<Sb>();
+/** Start time of each live server's pid, so a reused pid is never mistaken for (and killed as) it. */
+const started = new WeakMap<Sb, number | undefined>();
 
 /** Flags every reliability server gets: an OS-chosen port and log lines in text. */
 const BASE = ["--listen", "127.0.0.1:0", "--log-format", "text"];
@@ -37,7 +40,13 @@ export async function launch(
   opts: { wrap?: string[]; pid?: (childPid: number) => number; lineProbe?: boolean } = {},
 ): Promise<Sb> {
   const s = await startServer(runtime, [...BASE, ...args], { wrap: opts.wrap });
-  const pid = opts.pid ? opts.pid(s.child.pid!) : s.child.pid!;
+  let pid: number;
+  try {
+    pid = opts.pid ? opts.pid(s.child.pid!) : s.child.pid!;
+  } catch (e) {
+    killTree(s.child);
+    throw e;
+  }
   const sb: Sb = {
     ...s,
     runtime,
@@ -54,6 +63,7 @@ export async function launch(
     crashSigns: () => crashSigns(s.log()),
   };
   live.add(sb);
+  started.set(sb, startTicks(pid));
   void s.exited.then(() => live.delete(sb));
   // A binary framing (lp:u32, ...) cannot echo the probe's text line: skip the check.
   if (opts.lineProbe !== false) {
@@ -64,12 +74,45 @@ export async function launch(
   return sb;
 }
 
-/** Kill whatever a failed test left running. */
-export async function killAll(): Promise<void> {
-  await Promise.all([...live].map((s) => {
-    s.child.kill("SIGKILL");
-    return s.exited;
+/**
+ * Kill whatever a failed test left running: the process we started, everything it
+ * started (the server inside an `unshare` wrapper), and the server's own pid. Waits for
+ * the processes to be gone ('exit', not 'close': a stray holder of the output pipe
+ * must not hold this up), bounded by `timeoutMs`; throws if one survives.
+ */
+export async function killAll(timeoutMs = 5000): Promise<void> {
+  const servers = [...live];
+  live.clear();
+  const survivors = await Promise.all(servers.map(async (s) => {
+    // Still the server we started (not a process that reused its pid after it was reaped)?
+    const ours = () => isAlive(s.pid) && startTicks(s.pid) === started.get(s);
+    killTree(s.child);
+    // The wrapper may already be gone and the server reparented: kill it by its own pid.
+    if (s.pid !== s.child.pid && ours()) {
+      try {
+        process.kill(s.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    const exited = await Promise.race([s.terminated.then(() => true), sleep(timeoutMs).then(() => false)]);
+    const innerGone = await eventually(() => !ours(), exited ? timeoutMs : 0, 20);
+    // Nothing left to read: let go of the pipes so no handle outlives the test.
+    s.child.stdout?.destroy();
+    s.child.stderr?.destroy();
+    return exited && innerGone ? undefined : `${s.runtime} server pid ${s.pid} (started as ${s.child.pid})`;
   }));
+  const left = survivors.filter((x) => x !== undefined);
+  if (left.length) throw new Error(`still running after SIGKILL: ${left.join(", ")}`);
+}
+
+/** The suite's afterEach: stop the helpers a test left behind (probes, crowds, timers), then its servers. */
+export async function cleanUpAfterTest(): Promise<void> {
+  try {
+    await runCleanups();
+  } finally {
+    await killAll();
+  }
 }
 
 export function parseTotals(log: string): Record<string, number> {
