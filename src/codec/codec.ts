@@ -4,7 +4,7 @@
 // position, an "overflowing" flag), so create one per connection. Between calls the
 // decoder owns the queue: nothing else may consume from it.
 
-import { ByteQueue } from "./byte-queue.ts";
+import type { ByteQueue } from "./byte-queue.ts";
 import { UnexpectedEof } from "./errors.ts";
 
 export interface Decoder<F> {
@@ -73,4 +73,14 @@ export function decodeEofAll<F>(decoder: Decoder<F>, queue: ByteQueue): F[] {
     if (before === 0) return frames;
     if (queue.length === before) throw new Error("decoder returned a frame without consuming input");
   }
+}
+
+/**
+ * decodeEof for codecs whose frames carry their own end (fixed, length-prefixed, type
+ * byte): at EOF one more whole frame may be buffered; anything else is a partial frame.
+ */
+export function strictDecodeEof<F>(decoder: Decoder<F>, input: ByteQueue): F | undefined {
+  const frame = decoder.decode(input);
+  if (frame !== undefined || input.length === 0) return frame;
+  throw new UnexpectedEof(input.length);
 }

@@ -1,8 +1,9 @@
 // Fixed-length framing: every frame is exactly n bytes, with nothing around it.
 
 import type { ByteQueue } from "./byte-queue.ts";
+import { strictDecodeEof } from "./codec.ts";
 import type { Codec } from "./codec.ts";
-import { MalformedFrame, UnexpectedEof } from "./errors.ts";
+import { MalformedFrame } from "./errors.ts";
 import { checkCount } from "./limits.ts";
 
 export class FixedLengthCodec implements Codec<Uint8Array> {
@@ -18,9 +19,7 @@ export class FixedLengthCodec implements Codec<Uint8Array> {
   }
 
   decodeEof(input: ByteQueue): Uint8Array | undefined {
-    const frame = this.decode(input);
-    if (frame !== undefined || input.length === 0) return frame;
-    throw new UnexpectedEof(input.length);
+    return strictDecodeEof(this, input);
   }
 
   encode(frame: Uint8Array, out: (bytes: Uint8Array) => void): void {

@@ -6,9 +6,10 @@
 // nothing but its own bytes.
 
 import type { ByteQueue } from "./byte-queue.ts";
+import { strictDecodeEof } from "./codec.ts";
 import type { Codec } from "./codec.ts";
 import { emitWithHeader } from "./emit.ts";
-import { FrameTooLarge, MalformedFrame, UnexpectedEof } from "./errors.ts";
+import { FrameTooLarge, MalformedFrame } from "./errors.ts";
 import { checkCount, DEFAULT_MAX_FRAME } from "./limits.ts";
 
 export type LengthWidth = 1 | 2 | 4 | 8;
@@ -67,9 +68,7 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
   }
 
   decodeEof(input: ByteQueue): Uint8Array | undefined {
-    const frame = this.decode(input);
-    if (frame !== undefined || input.length === 0) return frame;
-    throw new UnexpectedEof(input.length);
+    return strictDecodeEof(this, input);
   }
 
   encode(frame: Uint8Array, out: (bytes: Uint8Array) => void): void {
@@ -149,9 +148,7 @@ export class AsciiLengthPrefixedCodec implements Codec<Uint8Array> {
   }
 
   decodeEof(input: ByteQueue): Uint8Array | undefined {
-    const frame = this.decode(input);
-    if (frame !== undefined || input.length === 0) return frame;
-    throw new UnexpectedEof(input.length);
+    return strictDecodeEof(this, input);
   }
 
   encode(frame: Uint8Array, out: (bytes: Uint8Array) => void): void {

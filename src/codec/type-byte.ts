@@ -3,9 +3,10 @@
 // rejected as soon as its byte arrives; the table bounds every frame, so no other limit.
 
 import type { ByteQueue } from "./byte-queue.ts";
+import { strictDecodeEof } from "./codec.ts";
 import type { Codec } from "./codec.ts";
 import { emitWithHeader } from "./emit.ts";
-import { MalformedFrame, UnexpectedEof } from "./errors.ts";
+import { MalformedFrame } from "./errors.ts";
 import { checkCount } from "./limits.ts";
 
 export interface TypedFrame {
@@ -54,9 +55,7 @@ export class TypeByteCodec implements Codec<TypedFrame> {
   }
 
   decodeEof(input: ByteQueue): TypedFrame | undefined {
-    const frame = this.decode(input);
-    if (frame !== undefined || input.length === 0) return frame;
-    throw new UnexpectedEof(input.length);
+    return strictDecodeEof(this, input);
   }
 
   encode(frame: TypedFrame, out: (bytes: Uint8Array) => void): void {
