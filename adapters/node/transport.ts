@@ -63,7 +63,7 @@ class NodeConn implements Conn {
     // Node 20 returns true from a write the kernel took at once, whatever the high-water
     // mark (0 included), and then owes no 'drain': judge the queue ourselves, and settle
     // the drain from the write's callback too.
-    const ok = this.socket.write(bytes, () => this.#maybeDrain());
+    const ok = this.socket.write(bytes, this.#onWritten);
     if (ok && this.socket.writableLength < this.socket.writableHighWaterMark) return true;
     this.#needDrain = true;
     return false;
@@ -119,7 +119,7 @@ class NodeConn implements Conn {
       if (this.#paused) this.#endHeld = true;
       else this.#reportEnd();
     });
-    socket.on("drain", () => this.#maybeDrain());
+    socket.on("drain", this.#onWritten);
     socket.on("close", () => {
       if (!this.#error) this.#deliverHeldEnd(true); // a clean close: pause cannot hold the FIN any longer
       try {
@@ -154,6 +154,9 @@ class NodeConn implements Conn {
     this.#endHeld = false;
     this.#reportEnd();
   }
+
+  /** One callback for every write and 'drain' event: no closure allocated per write. */
+  readonly #onWritten = (): void => this.#maybeDrain();
 
   /** No drain once end()/close() was called (as in Node): nothing more can be written. */
   #maybeDrain(): void {
