@@ -277,7 +277,10 @@ export const dataFlowChecks: Record<string, Check> = {
       await waitFor(() => client.queued === 0, "client to hand everything to the kernel", ctx.timeoutMs);
       // Loopback delivers at once; the pause gives the server's kernel time to take the
       // data and the FIN. (If it were slower, the check would still hold, only weaker.)
+      // The second timer makes the event loop poll for socket input first, even if this
+      // process was stalled past the first one (a stall must not hide a broken pause).
       await sleep(100);
+      await sleep(20);
       assert(got.length === 0 && !ended, `delivered while paused: ${got.length} data events${ended ? " and end" : ""}`);
       paused = false;
       server!.resume();

@@ -67,8 +67,9 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
 
   const t0 = Date.now();
   s.child.kill("SIGTERM");
-  // Stop accepting at once: a new connection is refused.
-  await sleep(300);
+  // Stop accepting at once: the listening socket goes away, and a new connection is refused.
+  const stoppedListening = await eventually(() => !tcpSockets().some((t) => t.localPort === s.port && t.state === "LISTEN"), 5000, 20);
+  expect(stoppedListening, "the listener closes on SIGTERM").toBe(true);
   const late = await probeOnce(s.host, s.port, "127.0.0.1", 2000);
   const idleClosed = await eventually(() => idle.closedCount === IDLE, 2000);
   const idleClosedMs = Date.now() - t0;
@@ -115,7 +116,14 @@ export async function drainHardStopsAtBoundAsPid1(rt: CliRuntime, framed: readon
   });
   const nsPid = /NSpid:\s+\d+\s+(\d+)/.exec(readFileSync(`/proc/${s.pid}/status`, "utf8"))?.[1];
   const stuck = await inFlight(s, "127.0.0.2", 0, "never finished");
-  await sleep(200);
+  // The partial frame must have been read by the server (else it is an idle connection
+  // and closes at once): our bytes left our socket and its receive queue is empty.
+  const clientPort = stuck.socket.localPort;
+  const readByServer = await eventually(() =>
+    stuck.socket.writableLength === 0 &&
+    tcpSockets().some((t) => t.localPort === s.port && t.remotePort === clientPort && t.state === "ESTABLISHED" && t.rxQueue === 0), 5000, 20);
+  // (Each adapter hands what it read to the session in the same callback.)
+  expect(readByServer, "the server read the partial frame").toBe(true);
   const t0 = Date.now();
   process.kill(s.pid, "SIGTERM"); // unshare does not forward signals: signal PID 1 itself
   const watch = drainMs ? drainMs + 3000 : 3000;

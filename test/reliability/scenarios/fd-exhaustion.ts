@@ -7,7 +7,7 @@
 import { expect } from "vitest";
 import type { CliRuntime } from "../../support/cli.ts";
 import { interval } from "../../support/reliability/cleanup.ts";
-import { Crowd, eventually, servedCount, sleep, sources } from "../../support/reliability/clients.ts";
+import { Crowd, eventually, servedCount, sleep, sources, steady } from "../../support/reliability/clients.ts";
 import { probeOnce } from "../../support/reliability/probe.ts";
 import { cpuShare } from "../../support/reliability/procfs.ts";
 import { measure } from "../../support/reliability/report.ts";
@@ -40,8 +40,8 @@ async function saturate(rt: CliRuntime, args: string[]): Promise<Saturation> {
   const base = await settle(s.fds);
   const crowd = new Crowd(s.host, s.port);
   await crowd.open(CONNS, { sources: sources(5), batch: 50, connectTimeoutMs: 3000 });
-  await sleep(500);
-  const fdsFull = s.fds();
+  // The connects completed in the kernel's backlog; the server may still be accepting.
+  const fdsFull = await steady(s.fds, { quietMs: 300, timeoutMs: 5000 });
   // While saturated, keep offering new connections (they must be turned away cheaply).
   const extra = new Crowd(s.host, s.port);
   const stopTrickle = interval(() => void extra.open(2, { sources: sources(1, 20), connectTimeoutMs: 2000 }), 100);

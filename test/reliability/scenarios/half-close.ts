@@ -78,7 +78,9 @@ export async function halfCloseEdgeCases(rt: CliRuntime, framed: readonly string
   expect(empty.ms, "FIN with no data closes promptly").toBeLessThan(2000);
   expect(fin.gotFin, "the server sent its FIN after the bad frame").toBe(true);
   expect(fin.releasedAfterMs, "the FIN-less peer is closed after the linger").toBeDefined();
-  expect(fin.releasedAfterMs!).toBeGreaterThanOrEqual(LINGER_MS - 100);
+  // Measured from our 'end' event, which a loaded driver may see late: the slack tells
+  // "waited for the linger" from "closed at once" (~0 ms); the linger-off test covers the rest.
+  expect(fin.releasedAfterMs!).toBeGreaterThanOrEqual(LINGER_MS - 500);
   expect(noCloseWait, `server sockets in CLOSE_WAIT: ${JSON.stringify(serverSideStates(s.port))}`).toBe(true);
   expect(await s.waitPolicy("linger-timeout", 1)).toBe(1);
   expect(report.failed, formatProbe(report)).toBe(0);

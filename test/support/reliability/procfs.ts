@@ -92,6 +92,8 @@ export interface TcpSocket {
   inode: number;
   /** Bytes in the kernel's send queue (unsent or unacknowledged). */
   txQueue: number;
+  /** Bytes received and not yet read by the socket's owner. */
+  rxQueue: number;
 }
 
 /** Every TCP socket of this network namespace (IPv4 and IPv6). */
@@ -113,6 +115,7 @@ export function tcpSockets(): TcpSocket[] {
         state: STATES[f[3]!] ?? "CLOSE",
         inode: Number(f[9]),
         txQueue: parseInt(f[4]!.split(":")[0]!, 16),
+        rxQueue: parseInt(f[4]!.split(":")[1]!, 16),
       });
     }
   }

@@ -9,7 +9,7 @@ import { handleRequest } from "../../../src/app/handler.ts";
 import { DEFAULT_DICTIONARY } from "../../../src/app/dictionary.ts";
 import { sha256Hex } from "../../../src/app/sha256.ts";
 import { appService } from "../../../src/services/app.ts";
-import { concat, pattern, sleep } from "../../support/sockets.ts";
+import { concat, pattern, sleep, waitFor } from "../../support/sockets.ts";
 import { bytewise, openRaw, type Running, serve, talk } from "../services/support.ts";
 
 const enc = new TextEncoder();
@@ -67,7 +67,7 @@ describe("app service", () => {
     const before = s.server.counters.get("protocol-error");
     const raw = await openRaw(s.addr);
     raw.conn.write(encodeMessage(search("morpheus")));
-    for (let i = 0; i < 200 && replies(raw.received()).length < 1; i++) await sleep(10);
+    await waitFor(() => replies(raw.received()).length >= 1, "the reply", 10_000);
     raw.conn.close();
     await raw.closed;
     expect(body(replies(raw.received())[0]!)).toEqual({ result: "Follow the white rabbit. \u{1f430}" });
