@@ -45,18 +45,34 @@ function start([cmd, args]) {
 }
 
 function load(mode, port, conns, size) {
-  const r = spawnSync(process.execPath, [`${root}bench/load.mjs`, mode, "127.0.0.1", String(port), String(conns), String(seconds), String(size)], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [
+    `${root}bench/load.mjs`,
+    mode,
+    "127.0.0.1",
+    String(port),
+    String(conns),
+    String(seconds),
+    String(size),
+  ], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const scenarios = [
-  { name: "ping-pong 1 KiB, 50 conns (round trips/s)", mode: "pingpong", conns: 50, size: 1024, metric: "roundTripsPerSec" },
+  {
+    name: "ping-pong 1 KiB, 50 conns (round trips/s)",
+    mode: "pingpong",
+    conns: 50,
+    size: 1024,
+    metric: "roundTripsPerSec",
+  },
   { name: "stream 64 KiB writes, 8 conns (MiB/s echoed)", mode: "stream", conns: 8, size: 65536, metric: "mibPerSec" },
 ];
 
-console.log(`| runtime | scenario | baseline (median) | switchboard (median) | ratio switchboard/baseline (median of ${reps} paired runs, min–max) |`);
+console.log(
+  `| runtime | scenario | baseline (median) | switchboard (median) | ratio switchboard/baseline (median of ${reps} paired runs, min–max) |`,
+);
 console.log("|---|---|---|---|---|");
 for (const runtime of runtimes) {
   for (const sc of scenarios) {
@@ -77,6 +93,10 @@ for (const runtime of runtimes) {
       ratios.push(got.switchboard / got.baseline);
     }
     const f = (x) => x.toFixed(x >= 100 ? 0 : 1);
-    console.log(`| ${runtime} | ${sc.name} | ${f(median(base))} | ${f(median(sb))} | ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}) |`);
+    console.log(
+      `| ${runtime} | ${sc.name} | ${f(median(base))} | ${f(median(sb))} | ${median(ratios).toFixed(2)} (${
+        Math.min(...ratios).toFixed(2)
+      }–${Math.max(...ratios).toFixed(2)}) |`,
+    );
   }
 }

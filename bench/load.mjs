@@ -41,16 +41,21 @@ function stream(s) {
 }
 
 const started = Date.now();
-await Promise.all(Array.from({ length: conns }, () => new Promise((resolve) => {
-  const s = net.connect({ host, port }, () => (mode === "pingpong" ? pingpong : stream)(s));
-  s.setNoDelay(true);
-  sockets.push(s);
-  s.on("error", () => errors++);
-  s.on("close", resolve);
-})));
+await Promise.all(Array.from({ length: conns }, () =>
+  new Promise((resolve) => {
+    const s = net.connect({ host, port }, () => (mode === "pingpong" ? pingpong : stream)(s));
+    s.setNoDelay(true);
+    sockets.push(s);
+    s.on("error", () => errors++);
+    s.on("close", resolve);
+  })));
 const elapsed = (Date.now() - started) / 1000;
 console.log(JSON.stringify({
-  mode, conns, size, seconds: elapsed, errors,
+  mode,
+  conns,
+  size,
+  seconds: elapsed,
+  errors,
   roundTripsPerSec: roundTrips / elapsed,
   mibPerSec: echoedBytes / elapsed / (1024 * 1024),
 }));

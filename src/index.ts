@@ -7,7 +7,7 @@ export type { Host, Output, Runtime, Signal } from "./host.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { createLogger, silentLogger } from "./log.ts";
-export type { Logger, LogFormat, LogLevel } from "./log.ts";
+export type { LogFormat, Logger, LogLevel } from "./log.ts";
 
 export { Server } from "./server/server.ts";
 export type { ServerConfig, ServerStats } from "./server/server.ts";

@@ -22,7 +22,13 @@ function textValue(v: string | number | boolean): string {
 }
 
 /** Render one line (exported for tests and for anything that logs elsewhere). */
-export function formatLine(format: LogFormat, time: Date, level: LogLevel, msg: string, fields: LogFields = {}): string {
+export function formatLine(
+  format: LogFormat,
+  time: Date,
+  level: LogLevel,
+  msg: string,
+  fields: LogFields = {},
+): string {
   if (format === "json") {
     return JSON.stringify({ time: time.toISOString(), level, msg, ...fields }) + "\n";
   }

@@ -5,7 +5,7 @@
 //   node test/run-all.mjs            everything
 //   node test/run-all.mjs node bun   only these runs (node | bun | deno | driver)
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -26,9 +26,17 @@ function step(label, cmd, args, env = {}) {
   return r.status ?? 1;
 }
 
+// Static checks: each failing one counts as one failure. deno lint includes JSR's
+// no-slow-types rule; fmt and lint follow the settings in deno.json.
+const checks = [
+  ["typecheck", process.execPath, [bin("tsc"), "-p", "tsconfig.json"]],
+  ["build", process.execPath, [bin("tsc"), "-p", "tsconfig.build.json"]],
+  ["lint", bin("deno"), ["lint", "--quiet"]],
+  ["format", bin("deno"), ["fmt", "--check", "--quiet"]],
+];
 let failedSteps = 0;
-for (const [label, args] of [["typecheck", ["-p", "tsconfig.json"]], ["build", ["-p", "tsconfig.build.json"]]]) {
-  if (step(label, process.execPath, [bin("tsc"), ...args]) !== 0) {
+for (const [label, cmd, args] of checks) {
+  if (step(label, cmd, args) !== 0) {
     console.log(`${label} failed`);
     failedSteps++;
   }
@@ -41,7 +49,12 @@ for (const name of wanted) {
   const run = runs[name];
   if (!run) throw new Error(`unknown run "${name}"; choose from ${Object.keys(runs).join(", ")}`);
   const out = join(resultsDir, `${name}.json`);
-  const status = step(`vitest on ${name}`, run.cmd, [...run.args, "--reporter=default", "--reporter=json", `--outputFile.json=${out}`], {
+  const status = step(`vitest on ${name}`, run.cmd, [
+    ...run.args,
+    "--reporter=default",
+    "--reporter=json",
+    `--outputFile.json=${out}`,
+  ], {
     SB_SCOPE: run.scope,
     SB_EXPECT_RUNTIME: run.scope === "portable" ? name : "node",
   });
@@ -54,8 +67,14 @@ for (const name of wanted) {
   const p = report.numPassedTests, f = report.numFailedTests, s = report.numPendingTests + report.numTodoTests;
   // A file that fails to load has no tests to count: count it as a failure too.
   const brokenFiles = report.testResults.filter((t) => t.status === "failed" && t.assertionResults.length === 0).length;
-  console.log(`vitest on ${name}: ${p} passed, ${f} failed, ${s} skipped${brokenFiles ? `, ${brokenFiles} files failed to run` : ""}`);
-  passed += p; failed += f + brokenFiles; skipped += s;
+  console.log(
+    `vitest on ${name}: ${p} passed, ${f} failed, ${s} skipped${
+      brokenFiles ? `, ${brokenFiles} files failed to run` : ""
+    }`,
+  );
+  passed += p;
+  failed += f + brokenFiles;
+  skipped += s;
   if (status !== 0 && f === 0 && brokenFiles === 0) failed++; // e.g. an unhandled error outside any test
 }
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);

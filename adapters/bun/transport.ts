@@ -36,7 +36,7 @@ import {
 import { formatAddr } from "../../src/addr.ts";
 import { AcceptGuard } from "./accept-guard.ts";
 import { bunApi as bun, type BunTcpListener } from "./bun-types.ts";
-import { BunConn, socketHandlers, type SocketData } from "./conn.ts";
+import { BunConn, type SocketData, socketHandlers } from "./conn.ts";
 import { describe, errCode } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
 
@@ -46,6 +46,8 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
   if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
 
+  // Assigned once, after the listener exists; declared first for the accept callback.
+  // deno-lint-ignore prefer-const
   let guard: AcceptGuard | undefined;
   const handlers = socketHandlers((socket) => {
     const conn = new BunConn(socket, handler, highWaterMark, unixPath);
@@ -145,7 +147,12 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
     try {
       const pending = addr.transport === "unix"
         ? bun().connect<SocketData>({ unix: addr.path, allowHalfOpen: true, socket: handlers })
-        : bun().connect<SocketData>({ hostname: addr.hostname, port: addr.port, allowHalfOpen: true, socket: handlers });
+        : bun().connect<SocketData>({
+          hostname: addr.hostname,
+          port: addr.port,
+          allowHalfOpen: true,
+          socket: handlers,
+        });
       pending.then(undefined, (err: unknown) => fail(errCode(err), describe(err)));
     } catch (err) {
       fail(errCode(err), describe(err));

@@ -36,7 +36,14 @@ export function codeOf(err: unknown): string {
   if (/failed to lookup address|Name or service not known|No address associated/i.test(e.message)) return "ENOTFOUND";
   const m = /os error (\d+)/.exec(e.message);
   if (m) {
-    const errno: Record<string, string> = { "24": "EMFILE", "23": "ENFILE", "103": "ECONNABORTED", "110": "ETIMEDOUT", "113": "EHOSTUNREACH", "101": "ENETUNREACH" };
+    const errno: Record<string, string> = {
+      "24": "EMFILE",
+      "23": "ENFILE",
+      "103": "ECONNABORTED",
+      "110": "ETIMEDOUT",
+      "113": "EHOSTUNREACH",
+      "101": "ENETUNREACH",
+    };
     if (errno[m[1]!]) return errno[m[1]!]!;
   }
   return "EUNKNOWN";

@@ -87,7 +87,9 @@ export const denoHost: Host = {
     // is already granted: an interactive run must not prompt for an internal detail.
     const path = "/proc/self/limits";
     try {
-      if (D.build.os !== "linux" || D.permissions.querySync({ name: "read", path }).state !== "granted") return undefined;
+      if (D.build.os !== "linux" || D.permissions.querySync({ name: "read", path }).state !== "granted") {
+        return undefined;
+      }
       return parseOpenFileLimit(D.readTextFileSync(path));
     } catch {
       return undefined;

@@ -58,7 +58,8 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
 
   let listener: DenoListener;
-  const reusePort = opts.reusePort === true && addr.transport === "tcp" && D.build.os === "linux" && unstableNetAvailable();
+  const reusePort = opts.reusePort === true && addr.transport === "tcp" && D.build.os === "linux" &&
+    unstableNetAvailable();
   try {
     if (addr.transport === "unix") {
       listener = D.listen({ transport: "unix", path: addr.path });

@@ -3,7 +3,7 @@
 // bundler, a dev dependency), turn it into a SEA blob, and inject it into a copy of node.
 //   node adapters/node/build-sea.mjs [OUTFILE]   (default build/switchboard-node)
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, writeFileSync, chmodSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -15,13 +15,25 @@ mkdirSync(dirname(out), { recursive: true });
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 
 const bundle = join(work, "switchboard.cjs");
-run(join(root, "node_modules/.bin/bun"), ["build", "adapters/node/sea-main.ts", "--target=node", "--format=cjs", `--outfile=${bundle}`]);
+run(join(root, "node_modules/.bin/bun"), [
+  "build",
+  "adapters/node/sea-main.ts",
+  "--target=node",
+  "--format=cjs",
+  `--outfile=${bundle}`,
+]);
 const config = join(work, "sea-config.json");
 const blob = join(work, "switchboard.blob");
 writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true }));
 run(process.execPath, ["--experimental-sea-config", config]);
 copyFileSync(process.execPath, out);
 chmodSync(out, 0o755);
-run(process.execPath, [join(root, "node_modules/postject/dist/cli.js"), out, "NODE_SEA_BLOB", blob,
-  "--sentinel-fuse", "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2"]);
+run(process.execPath, [
+  join(root, "node_modules/postject/dist/cli.js"),
+  out,
+  "NODE_SEA_BLOB",
+  blob,
+  "--sentinel-fuse",
+  "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
+]);
 console.log(`built ${out}`);

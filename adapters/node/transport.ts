@@ -217,7 +217,10 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
       resolve();
     };
     if (addr.transport === "unix") server.listen({ path: addr.path }, done);
-    else server.listen({ host: addr.hostname, port: addr.port, ipv6Only: false, ...(reusePort ? { reusePort } : {}) }, done);
+    else {server.listen(
+        { host: addr.hostname, port: addr.port, ipv6Only: false, ...(reusePort ? { reusePort } : {}) },
+        done,
+      );}
   });
   // After listening, errors come from accept (EMFILE, ENFILE). libuv already avoids a
   // busy loop on EMFILE (it sheds the pending connection with a reserved descriptor);
@@ -247,8 +250,17 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   return new Promise<Conn>((resolve, reject) => {
     const socket = addr.transport === "unix"
-      ? net.connect({ path: addr.path, allowHalfOpen: true, writableHighWaterMark: highWaterMark } as net.NetConnectOpts)
-      : net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true, writableHighWaterMark: highWaterMark } as net.NetConnectOpts);
+      ? net.connect(
+        { path: addr.path, allowHalfOpen: true, writableHighWaterMark: highWaterMark } as net.NetConnectOpts,
+      )
+      : net.connect(
+        {
+          host: addr.hostname,
+          port: addr.port,
+          allowHalfOpen: true,
+          writableHighWaterMark: highWaterMark,
+        } as net.NetConnectOpts,
+      );
     let timer: ReturnType<typeof setTimeout> | undefined;
     const fail = (err: ErrnoError) => {
       clearTimeout(timer);

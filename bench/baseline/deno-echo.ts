@@ -15,6 +15,8 @@ async function serve(conn: any) {
     }
     await conn.closeWrite();
   } catch { /* peer went away */ }
-  try { conn.close(); } catch { /* already closed */ }
+  try {
+    conn.close();
+  } catch { /* already closed */ }
 }
 for await (const conn of listener) serve(conn);

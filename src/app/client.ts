@@ -3,7 +3,7 @@
 
 import { ByteQueue, CodecError, decodeEofAll, decodeFrames } from "../codec/index.ts";
 import type { Addr, Conn, Transport } from "../transport.ts";
-import { type AppEnvelopeCodec, type AppMessage, appEnvelope, type EnvelopeLimits } from "./envelope.ts";
+import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimits } from "./envelope.ts";
 
 /** The connection failed, closed early, or the server sent something that is not a reply. */
 export class AppClientError extends Error {

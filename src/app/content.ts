@@ -40,7 +40,10 @@ export function decodeJson(msg: AppMessage): unknown {
   const enc = normalize(msg.header["content-encoding"]);
   const ascii = ASCII_NAMES.has(enc);
   if (!ascii && !UTF8_NAMES.has(enc)) {
-    throw new AppProtocolError("bad-content-encoding", `text/json content-encoding must be utf-8 or ascii, got "${msg.header["content-encoding"]}"`);
+    throw new AppProtocolError(
+      "bad-content-encoding",
+      `text/json content-encoding must be utf-8 or ascii, got "${msg.header["content-encoding"]}"`,
+    );
   }
   let text: string;
   try {

@@ -69,17 +69,25 @@ export function checkHeader(value: unknown, maxContent: number): AppHeader {
   const h = value as Record<string, unknown>;
   const missing = REQUIRED_HEADERS.filter((f) => !Object.hasOwn(h, f));
   if (missing.length > 0) {
-    throw new AppProtocolError("missing-header", `missing required header${missing.length > 1 ? "s" : ""} ${missing.map((f) => `"${f}"`).join(", ")}`);
+    throw new AppProtocolError(
+      "missing-header",
+      `missing required header${missing.length > 1 ? "s" : ""} ${missing.map((f) => `"${f}"`).join(", ")}`,
+    );
   }
   const len = h["content-length"];
   if (typeof len !== "number" || !Number.isSafeInteger(len) || len < 0) {
-    throw new AppProtocolError("bad-content-length", `content-length must be a non-negative integer, got ${short(len)}`);
+    throw new AppProtocolError(
+      "bad-content-length",
+      `content-length must be a non-negative integer, got ${short(len)}`,
+    );
   }
   if (len > maxContent) {
     throw new AppProtocolError("content-too-large", `content-length ${len} exceeds the ${maxContent}-byte limit`);
   }
   for (const f of ["content-type", "content-encoding"] as const) {
-    if (typeof h[f] !== "string") throw new AppProtocolError("bad-header", `header "${f}" must be a string, got ${short(h[f])}`);
+    if (typeof h[f] !== "string") {
+      throw new AppProtocolError("bad-header", `header "${f}" must be a string, got ${short(h[f])}`);
+    }
   }
   if (h.byteorder !== "little" && h.byteorder !== "big") {
     throw new AppProtocolError("bad-header", `header "byteorder" must be "little" or "big", got ${short(h.byteorder)}`);
@@ -125,7 +133,10 @@ export class AppEnvelopeCodec implements Codec<AppMessage> {
       if (input.length < 2) return undefined;
       const hlen = input.readUint(0, 2);
       if (hlen > this.maxHeader) {
-        throw new AppProtocolError("header-too-large", `header length ${hlen} exceeds the ${this.maxHeader}-byte limit`);
+        throw new AppProtocolError(
+          "header-too-large",
+          `header length ${hlen} exceeds the ${this.maxHeader}-byte limit`,
+        );
       }
       if (hlen === 0) throw new AppProtocolError("empty-header", "header length is 0");
       if (input.length < 2 + hlen) return undefined;
@@ -142,16 +153,22 @@ export class AppEnvelopeCodec implements Codec<AppMessage> {
   decodeEof(input: ByteQueue): AppMessage | undefined {
     const msg = this.decode(input);
     if (msg !== undefined || (input.length === 0 && this.#header === undefined)) return msg;
-    const what = this.#header ? `${input.length} of ${this.#header["content-length"]} content bytes` : `${input.length} header bytes`;
+    const what = this.#header
+      ? `${input.length} of ${this.#header["content-length"]} content bytes`
+      : `${input.length} header bytes`;
     throw new AppProtocolError("truncated", `stream ended inside a message (${what})`);
   }
 
   encode(msg: AppMessage, out: (bytes: Uint8Array) => void): void {
     const { header, content } = msg;
     if (header["content-length"] !== content.length) {
-      throw new MalformedFrame(`content-length ${header["content-length"]} does not match the ${content.length}-byte content`);
+      throw new MalformedFrame(
+        `content-length ${header["content-length"]} does not match the ${content.length}-byte content`,
+      );
     }
-    if (content.length > this.maxContent) throw new FrameTooLarge(content.length, this.maxContent, { what: "app content" });
+    if (content.length > this.maxContent) {
+      throw new FrameTooLarge(content.length, this.maxContent, { what: "app content" });
+    }
     const json = encoder.encode(JSON.stringify(header));
     if (json.length > Math.min(this.maxHeader, MAX_HEADER_FIELD)) {
       throw new FrameTooLarge(json.length, Math.min(this.maxHeader, MAX_HEADER_FIELD), { what: "app header" });

@@ -24,7 +24,10 @@ export class AppProtocolError extends CodecError {
   readonly reason: AppErrorReason;
 
   constructor(reason: AppErrorReason, message: string) {
-    super(TOO_LARGE.has(reason) ? "FRAME_TOO_LARGE" : reason === "truncated" ? "UNEXPECTED_EOF" : "MALFORMED_FRAME", message);
+    super(
+      TOO_LARGE.has(reason) ? "FRAME_TOO_LARGE" : reason === "truncated" ? "UNEXPECTED_EOF" : "MALFORMED_FRAME",
+      message,
+    );
     this.reason = reason;
   }
 }

@@ -60,7 +60,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
     } else if (inline !== undefined) {
       value = inline;
     } else {
-      if (i + 1 >= argv.length) throw new UsageError(`option "--${spec.name}" needs a value (${spec.value ?? "VALUE"})`);
+      if (i + 1 >= argv.length) {
+        throw new UsageError(`option "--${spec.name}" needs a value (${spec.value ?? "VALUE"})`);
+      }
       value = argv[++i]!;
     }
     const list = flags.get(spec.name) ?? [];
@@ -75,7 +77,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[]): 
 /** Help text for a command's flags, aligned. */
 export function formatFlags(specs: readonly FlagSpec[]): string {
   const rows = specs.map((s) => {
-    const names = `${s.short ? `-${s.short}, ` : "    "}--${s.name}${s.kind === "string" ? ` ${s.value ?? "VALUE"}` : ""}`;
+    const names = `${s.short ? `-${s.short}, ` : "    "}--${s.name}${
+      s.kind === "string" ? ` ${s.value ?? "VALUE"}` : ""
+    }`;
     const extra = s.default !== undefined ? ` (default ${s.default})` : "";
     return [names, s.help + extra] as const;
   });
@@ -102,7 +106,19 @@ export function intFlag(p: Parsed, name: string, min: number, max = Number.MAX_S
   return Number(v);
 }
 
-const SIZE_UNITS: Record<string, number> = { "": 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: 1 << 20,
+  mb: 1 << 20,
+  mib: 1 << 20,
+  g: 1 << 30,
+  gb: 1 << 30,
+  gib: 1 << 30,
+};
 
 /** Parse a byte size like 65536, 64k, 64KiB, 1m, 1MiB. */
 export function parseSize(text: string): number {

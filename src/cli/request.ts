@@ -11,15 +11,45 @@ import type { AppMessage } from "../app/envelope.ts";
 import { CodecError } from "../codec/index.ts";
 import type { Host, Runtime } from "../host.ts";
 import { ConnectError } from "../transport.ts";
-import { addrArg, durationFlag, type FlagSpec, formatFlags, has, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
+import {
+  addrArg,
+  durationFlag,
+  type FlagSpec,
+  formatFlags,
+  has,
+  one,
+  parseArgs,
+  type Parsed,
+  parseSize,
+  UsageError,
+} from "./args.ts";
 import type { Command } from "./command.ts";
 
 const flags: FlagSpec[] = [
-  { name: "json", short: "j", kind: "string", value: "OBJECT", help: "send this JSON object as the text/json request instead of ACTION VALUE" },
+  {
+    name: "json",
+    short: "j",
+    kind: "string",
+    value: "OBJECT",
+    help: "send this JSON object as the text/json request instead of ACTION VALUE",
+  },
   { name: "binary", short: "b", kind: "boolean", help: "send binary content: TEXT, --file, or standard input" },
   { name: "file", kind: "string", value: "PATH", help: "with --binary: send this file's bytes" },
-  { name: "content-type", kind: "string", value: "TYPE", help: "content type of a binary request", default: CLIENT_BINARY_TYPE },
-  { name: "timeout", short: "t", kind: "string", value: "DURATION", help: "give up if connecting or the reply takes longer; 0 waits forever", default: "10s" },
+  {
+    name: "content-type",
+    kind: "string",
+    value: "TYPE",
+    help: "content type of a binary request",
+    default: CLIENT_BINARY_TYPE,
+  },
+  {
+    name: "timeout",
+    short: "t",
+    kind: "string",
+    value: "DURATION",
+    help: "give up if connecting or the reply takes longer; 0 waits forever",
+    default: "10s",
+  },
   { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
   { name: "verbose", short: "v", kind: "boolean", help: "print the request and reply headers to stderr" },
 ];
@@ -80,7 +110,9 @@ async function buildRequest(host: Host, p: Parsed, words: string[]): Promise<App
     return binaryMessage(words.length > 0 ? encoder.encode(words.join(" ")) : await readAll(host), type);
   }
   const [action, ...value] = words;
-  if (action === undefined) throw new UsageError("request needs ACTION VALUE (e.g. search ring), --json OBJECT or --binary");
+  if (action === undefined) {
+    throw new UsageError("request needs ACTION VALUE (e.g. search ring), --json OBJECT or --binary");
+  }
   if (value.length === 0) throw new UsageError(`action "${action}" needs a VALUE`);
   return jsonMessage({ action, value: value.join(" ") });
 }
@@ -89,7 +121,11 @@ async function buildRequest(host: Host, p: Parsed, words: string[]): Promise<App
 function escapeBytes(bytes: Uint8Array, max = 400): string {
   let s = "";
   for (const b of bytes.subarray(0, max)) {
-    s += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : b === 0x5c ? "\\\\" : `\\x${b.toString(16).padStart(2, "0")}`;
+    s += b >= 0x20 && b < 0x7f && b !== 0x5c
+      ? String.fromCharCode(b)
+      : b === 0x5c
+      ? "\\\\"
+      : `\\x${b.toString(16).padStart(2, "0")}`;
   }
   return bytes.length > max ? s + `... (${bytes.length - max} more bytes)` : s;
 }
@@ -115,7 +151,9 @@ function describe(reply: AppMessage, request: AppMessage): { out: string } | { e
   } catch (err) {
     return { error: `bad reply: ${err instanceof Error ? err.message : String(err)}` };
   }
-  const obj = typeof body === "object" && body !== null && !Array.isArray(body) ? body as Record<string, unknown> : undefined;
+  const obj = typeof body === "object" && body !== null && !Array.isArray(body)
+    ? body as Record<string, unknown>
+    : undefined;
   const hasResult = obj !== undefined && Object.hasOwn(obj, "result");
   const result = hasResult ? obj.result : body;
   // Our server marks errors with "error"; the tutorial's server only says "Error: ...".
@@ -129,7 +167,9 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const { host, transport } = rt;
   const p = parseArgs(argv, flags);
   const [target, ...words] = p.positionals;
-  if (target === undefined) throw new UsageError("request needs an address, e.g. switchboard request 127.0.0.1:7065 search ring");
+  if (target === undefined) {
+    throw new UsageError("request needs an address, e.g. switchboard request 127.0.0.1:7065 search ring");
+  }
   const addr = addrArg(target);
   const timeoutMs = durationFlag(p, "timeout");
   const maxReply = parseSize(one(p, "max-reply")!);
@@ -143,14 +183,19 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   };
   let client: AppClient;
   try {
-    client = await AppClient.connect(transport, addr, { timeoutMs: timeoutMs || undefined, limits: { maxContent: maxReply } });
+    client = await AppClient.connect(transport, addr, {
+      timeoutMs: timeoutMs || undefined,
+      limits: { maxContent: maxReply },
+    });
   } catch (err) {
     if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.code}`);
     throw err;
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timedOut = new Promise<never>((_, reject) => {
-    if (timeoutMs > 0) timer = setTimeout(() => reject(new AppClientError(`no reply within ${one(p, "timeout")}`)), timeoutMs);
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => reject(new AppClientError(`no reply within ${one(p, "timeout")}`)), timeoutMs);
+    }
   });
   let reply: AppMessage;
   try {

@@ -8,18 +8,64 @@
 
 import { concatBytes } from "../bytes.ts";
 import { formatAddr } from "../addr.ts";
-import { ByteQueue, type Codec, CodecError, decodeEofAll, decodeFrames, delimited, FrameReader, framingFactory } from "../codec/index.ts";
+import {
+  ByteQueue,
+  type Codec,
+  CodecError,
+  decodeEofAll,
+  decodeFrames,
+  delimited,
+  FrameReader,
+  framingFactory,
+} from "../codec/index.ts";
 import type { Host, Runtime } from "../host.ts";
-import { type Addr, ConnectError, type Conn, type ConnHandler, type Transport } from "../transport.ts";
-import { addrArg, durationFlag, type FlagSpec, formatFlags, has, intFlag, one, parseArgs, type Parsed, parseSize, UsageError } from "./args.ts";
+import { type Addr, type Conn, ConnectError, type ConnHandler, type Transport } from "../transport.ts";
+import {
+  addrArg,
+  durationFlag,
+  type FlagSpec,
+  formatFlags,
+  has,
+  intFlag,
+  one,
+  parseArgs,
+  type Parsed,
+  parseSize,
+  UsageError,
+} from "./args.ts";
 import type { Command } from "./command.ts";
 
 const flags: FlagSpec[] = [
   { name: "no-newline", short: "n", kind: "boolean", help: "do not add a newline after TEXT" },
-  { name: "timeout", short: "t", kind: "string", value: "DURATION", help: "give up connecting after this long", default: "10s" },
-  { name: "framing", short: "f", kind: "string", value: "SPEC", help: "send each TEXT (or stdin line) as one frame, print each reply frame on a line" },
-  { name: "connections", short: "c", kind: "string", value: "N", help: "open N connections at once, each sending the same input; report each" },
-  { name: "max-frame", kind: "string", value: "SIZE", help: "with --framing: largest frame sent or accepted in a reply", default: "1MiB" },
+  {
+    name: "timeout",
+    short: "t",
+    kind: "string",
+    value: "DURATION",
+    help: "give up connecting after this long",
+    default: "10s",
+  },
+  {
+    name: "framing",
+    short: "f",
+    kind: "string",
+    value: "SPEC",
+    help: "send each TEXT (or stdin line) as one frame, print each reply frame on a line",
+  },
+  {
+    name: "connections",
+    short: "c",
+    kind: "string",
+    value: "N",
+    help: "open N connections at once, each sending the same input; report each",
+  },
+  {
+    name: "max-frame",
+    kind: "string",
+    value: "SIZE",
+    help: "with --framing: largest frame sent or accepted in a reply",
+    default: "1MiB",
+  },
 ];
 
 function help(): string {
@@ -115,7 +161,11 @@ async function connectOrReport(host: Host, addr: Addr, attempt: () => Promise<Li
 async function runPlain(rt: Runtime, addr: Addr, timeoutMs: number, p: Parsed, words: string[]): Promise<number> {
   const { host, transport } = rt;
   const out = stdoutPipe(host);
-  const link = await connectOrReport(host, addr, () => connect(transport, addr, timeoutMs, { data: (c, chunk) => out.write(c, chunk) }));
+  const link = await connectOrReport(
+    host,
+    addr,
+    () => connect(transport, addr, timeoutMs, { data: (c, chunk) => out.write(c, chunk) }),
+  );
   if (!link) return 1;
   if (words.length > 0) {
     await link.write(encoder.encode(words.join(" ") + (has(p, "no-newline") ? "" : "\n")));
@@ -148,7 +198,12 @@ function encodeMessage(codec: Codec<Uint8Array>, msg: Uint8Array, n: number): Ui
 }
 
 /** The messages to send with a framing: TEXT arguments, else stdin lines (eof: all of it). */
-async function* framedMessages(host: Host, words: string[], eof: boolean, maxFrame: number): AsyncGenerator<Uint8Array> {
+async function* framedMessages(
+  host: Host,
+  words: string[],
+  eof: boolean,
+  maxFrame: number,
+): AsyncGenerator<Uint8Array> {
   if (words.length > 0) {
     if (eof) yield encoder.encode(words.join(" "));
     else for (const w of words) yield encoder.encode(w);
@@ -163,7 +218,14 @@ async function* framedMessages(host: Host, words: string[], eof: boolean, maxFra
   yield* lines.end();
 }
 
-async function runFramed(rt: Runtime, addr: Addr, timeoutMs: number, spec: string, maxFrame: number, words: string[]): Promise<number> {
+async function runFramed(
+  rt: Runtime,
+  addr: Addr,
+  timeoutMs: number,
+  spec: string,
+  maxFrame: number,
+  words: string[],
+): Promise<number> {
   const { host, transport } = rt;
   const factory = framingFactory(spec, { maxFrame });
   const eof = spec.trim().toLowerCase() === "eof";
@@ -195,8 +257,7 @@ async function runFramed(rt: Runtime, addr: Addr, timeoutMs: number, spec: strin
       end: (c) => {
         if (!replyError) print(c, decodeEofAll(decoder, queue));
       },
-    })
-  );
+    }));
   if (!link) return 1;
   let sendError: string | undefined;
   let n = 0;
@@ -230,7 +291,13 @@ interface ConnResult {
 }
 
 /** One of -c N connections: send `payload`, half-close, count what comes back until close. */
-async function oneOfMany(transport: Transport, addr: Addr, timeoutMs: number, payload: Uint8Array, decoder?: Codec<Uint8Array>): Promise<ConnResult> {
+async function oneOfMany(
+  transport: Transport,
+  addr: Addr,
+  timeoutMs: number,
+  payload: Uint8Array,
+  decoder?: Codec<Uint8Array>,
+): Promise<ConnResult> {
   const started = Date.now();
   const r: ConnResult = { sent: 0, received: 0, frames: 0, ms: 0 };
   const queue = new ByteQueue();
@@ -266,7 +333,16 @@ async function oneOfMany(transport: Transport, addr: Addr, timeoutMs: number, pa
   return r;
 }
 
-async function runMany(rt: Runtime, addr: Addr, timeoutMs: number, count: number, p: Parsed, words: string[], spec?: string, maxFrame?: number): Promise<number> {
+async function runMany(
+  rt: Runtime,
+  addr: Addr,
+  timeoutMs: number,
+  count: number,
+  p: Parsed,
+  words: string[],
+  spec?: string,
+  maxFrame?: number,
+): Promise<number> {
   const { host, transport } = rt;
   // The input is read once and sent on every connection.
   const parts: Uint8Array[] = [];
@@ -304,9 +380,15 @@ async function runMany(rt: Runtime, addr: Addr, timeoutMs: number, count: number
     received += r.received;
     if (!r.error) ok++;
     const frames = factory ? `, ${r.frames} frames` : "";
-    return `conn ${i + 1}: ${r.error ? `error: ${r.error}` : "ok"}, sent ${r.sent} bytes, received ${r.received} bytes${frames}, ${r.ms} ms\n`;
+    return `conn ${i + 1}: ${
+      r.error ? `error: ${r.error}` : "ok"
+    }, sent ${r.sent} bytes, received ${r.received} bytes${frames}, ${r.ms} ms\n`;
   });
-  lines.push(`${count} connections to ${formatAddr(addr)}: ${ok} ok, ${count - ok} failed; sent ${sent} bytes, received ${received} bytes\n`);
+  lines.push(
+    `${count} connections to ${formatAddr(addr)}: ${ok} ok, ${
+      count - ok
+    } failed; sent ${sent} bytes, received ${received} bytes\n`,
+  );
   await host.stdout.write(lines.join(""));
   return ok === count ? 0 : 1;
 }

@@ -7,9 +7,27 @@ import type { Runtime } from "../host.ts";
 import { createLogger, type LogFormat, type LogLevel } from "../log.ts";
 import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
-import { findService, ServiceConfigError, type ServiceConfig, type ServiceEntry, services } from "../services/registry.ts";
+import {
+  findService,
+  type ServiceConfig,
+  ServiceConfigError,
+  type ServiceEntry,
+  services,
+} from "../services/registry.ts";
 import type { Service } from "../services/service.ts";
-import { addrArg, durationFlag, type FlagSpec, formatFlags, has, intFlag, one, parseArgs, parseSize, type Parsed, UsageError } from "./args.ts";
+import {
+  addrArg,
+  durationFlag,
+  type FlagSpec,
+  formatFlags,
+  has,
+  intFlag,
+  one,
+  parseArgs,
+  type Parsed,
+  parseSize,
+  UsageError,
+} from "./args.ts";
 import type { Command } from "./command.ts";
 
 const DURATION_FLAGS = [
@@ -22,9 +40,29 @@ const DURATION_FLAGS = [
 ] as const;
 
 const flags: FlagSpec[] = [
-  { name: "listen", short: "l", kind: "string", repeatable: true, value: "ADDR", help: "host:port, [v6]:port, :port or unix:/path (repeatable; default 127.0.0.1 and the service's port)" },
-  { name: "service", short: "s", kind: "string", value: "NAME", help: `one of: ${services.map((s) => s.name).join(", ")}`, default: "echo" },
-  { name: "framing", short: "f", kind: "string", value: "SPEC", help: "echo only: echo frames (line, crlf, fixed:N, lp:u8|u16|u32|u64, lp:asciiN, delim:HEX, eof)" },
+  {
+    name: "listen",
+    short: "l",
+    kind: "string",
+    repeatable: true,
+    value: "ADDR",
+    help: "host:port, [v6]:port, :port or unix:/path (repeatable; default 127.0.0.1 and the service's port)",
+  },
+  {
+    name: "service",
+    short: "s",
+    kind: "string",
+    value: "NAME",
+    help: `one of: ${services.map((s) => s.name).join(", ")}`,
+    default: "echo",
+  },
+  {
+    name: "framing",
+    short: "f",
+    kind: "string",
+    value: "SPEC",
+    help: "echo only: echo frames (line, crlf, fixed:N, lp:u8|u16|u32|u64, lp:asciiN, delim:HEX, eof)",
+  },
   { name: "data", kind: "string", value: "FILE", help: "app only: JSON object used as the search dictionary" },
   ...DURATION_FLAGS.map(([name, key, help]): FlagSpec => ({
     name,
@@ -33,12 +71,39 @@ const flags: FlagSpec[] = [
     help: `${help}; 0 disables`,
     default: formatDuration(DEFAULT_DEADLINES[key]),
   })),
-  { name: "max-conns", kind: "string", value: "N", help: "concurrent connections in all (default: from the open-file limit)" },
-  { name: "max-conns-per-ip", kind: "string", value: "N", help: "concurrent connections per source address; 0 = no limit", default: "0" },
-  { name: "max-rate-per-ip", kind: "string", value: "N", help: "new connections per second per source address; 0 = no limit", default: "0" },
+  {
+    name: "max-conns",
+    kind: "string",
+    value: "N",
+    help: "concurrent connections in all (default: from the open-file limit)",
+  },
+  {
+    name: "max-conns-per-ip",
+    kind: "string",
+    value: "N",
+    help: "concurrent connections per source address; 0 = no limit",
+    default: "0",
+  },
+  {
+    name: "max-rate-per-ip",
+    kind: "string",
+    value: "N",
+    help: "new connections per second per source address; 0 = no limit",
+    default: "0",
+  },
   { name: "max-frame", kind: "string", value: "SIZE", help: "largest frame or app content accepted", default: "1MiB" },
-  { name: "write-buffer", kind: "string", value: "SIZE", help: "per-connection write buffer; reading pauses while it is full", default: "1MiB" },
-  { name: "reuse-port", kind: "boolean", help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)" },
+  {
+    name: "write-buffer",
+    kind: "string",
+    value: "SIZE",
+    help: "per-connection write buffer; reading pauses while it is full",
+    default: "1MiB",
+  },
+  {
+    name: "reuse-port",
+    kind: "boolean",
+    help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
+  },
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
   { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error", default: "info" },
 ];
@@ -69,7 +134,9 @@ function sizeFlag(p: Parsed, name: string): number {
 
 function enumFlag<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T {
   const v = one(p, name)!;
-  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")}, not "${v}"`);
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")}, not "${v}"`);
+  }
   return v as T;
 }
 
@@ -93,8 +160,12 @@ async function dataFlag(rt: Runtime, p: Parsed): Promise<unknown> {
 /** The chosen service with its flags; --framing/--data on a service that takes none is a usage error. */
 async function createService(rt: Runtime, p: Parsed, entry: ServiceEntry, maxFrame: number): Promise<Service> {
   const framing = one(p, "framing");
-  if (framing !== undefined && !entry.takes.framing) throw new UsageError(`option "--framing" does not apply to the ${entry.name} service`);
-  if (one(p, "data") !== undefined && !entry.takes.data) throw new UsageError(`option "--data" does not apply to the ${entry.name} service`);
+  if (framing !== undefined && !entry.takes.framing) {
+    throw new UsageError(`option "--framing" does not apply to the ${entry.name} service`);
+  }
+  if (one(p, "data") !== undefined && !entry.takes.data) {
+    throw new UsageError(`option "--data" does not apply to the ${entry.name} service`);
+  }
   const config: ServiceConfig = { maxFrame, framing, data: await dataFlag(rt, p) };
   try {
     return entry.create(config);
@@ -109,7 +180,11 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, flags);
   if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
   const entry = findService(one(p, "service")!);
-  if (!entry) throw new UsageError(`unknown service "${one(p, "service")}"; choose from ${services.map((s) => s.name).join(", ")}`);
+  if (!entry) {
+    throw new UsageError(
+      `unknown service "${one(p, "service")}"; choose from ${services.map((s) => s.name).join(", ")}`,
+    );
+  }
 
   const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   const options: Partial<ServerOptions> = {
@@ -134,9 +209,17 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     for (const addr of addrs) {
       const l = await server.listen(addr, { reusePort: has(p, "reuse-port") });
       if (has(p, "reuse-port") && !l.reusePort && addr.transport === "tcp") {
-        log.warn("--reuse-port is not supported here; listening without it", { addr: formatAddr(l.addr), runtime: host.runtimeVersion });
+        log.warn("--reuse-port is not supported here; listening without it", {
+          addr: formatAddr(l.addr),
+          runtime: host.runtimeVersion,
+        });
       }
-      log.info("listening", { addr: formatAddr(l.addr), service: entry.name, framing: one(p, "framing"), runtime: host.runtime });
+      log.info("listening", {
+        addr: formatAddr(l.addr),
+        service: entry.name,
+        framing: one(p, "framing"),
+        runtime: host.runtime,
+      });
     }
   } catch (err) {
     await server.shutdown();
@@ -158,11 +241,20 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     host.onSignal("SIGTERM", on("SIGTERM"));
   });
   const signal = await stopped;
-  log.info("shutting down", { signal, connections: server.connections, drain_timeout: formatDuration(server.options.drainMs) });
+  log.info("shutting down", {
+    signal,
+    connections: server.connections,
+    drain_timeout: formatDuration(server.options.drainMs),
+  });
   await server.shutdown();
   const s = server.stats();
   log.info("stopped", { accepted: s.accepted, refused: s.refused });
   return 0;
 }
 
-export const serveCommand: Command = { name: "serve", summary: "run a service (echo, discard, daytime, chargen, time, app)", help, run };
+export const serveCommand: Command = {
+  name: "serve",
+  summary: "run a service (echo, discard, daytime, chargen, time, app)",
+  help,
+  run,
+};

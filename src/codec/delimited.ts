@@ -50,7 +50,9 @@ export class DelimitedCodec implements Codec<Uint8Array> {
       throw new RangeError('stripCr only applies to the delimiter "\\n"');
     }
     const mode = options.onOverflow ?? "error";
-    if (mode !== "error" && mode !== "discard") throw new RangeError(`onOverflow must be "error" or "discard", got ${String(mode)}`);
+    if (mode !== "error" && mode !== "discard") {
+      throw new RangeError(`onOverflow must be "error" or "discard", got ${String(mode)}`);
+    }
     this.onOverflow = mode;
     this.#rawLimit = this.maxLength + (this.stripCr ? 1 : 0);
   }
@@ -113,7 +115,9 @@ export class DelimitedCodec implements Codec<Uint8Array> {
   encode(frame: Uint8Array, out: (bytes: Uint8Array) => void): void {
     if (frame.length > this.maxLength) throw new FrameTooLarge(frame.length, this.maxLength);
     if (!this.canCarry(frame)) {
-      throw new MalformedFrame(`frame contains the delimiter ${hex(this.delimiter)} (or would form it with the appended one)`);
+      throw new MalformedFrame(
+        `frame contains the delimiter ${hex(this.delimiter)} (or would form it with the appended one)`,
+      );
     }
     if (this.stripCr && frame.length > 0 && frame[frame.length - 1] === CR) {
       throw new MalformedFrame('frame ends with "\\r", which the stripCr decoder would drop');

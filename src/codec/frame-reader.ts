@@ -6,7 +6,7 @@ import { decodeAll, decodeEofAll } from "./codec.ts";
 import type { Decoder } from "./codec.ts";
 
 export class FrameReader<F> {
-  readonly queue = new ByteQueue();
+  readonly queue: ByteQueue = new ByteQueue();
   readonly decoder: Decoder<F>;
   #ended = false;
 

@@ -10,7 +10,12 @@ export { DEFAULT_MAX_FRAME } from "./limits.ts";
 export { fixedLength, FixedLengthCodec } from "./fixed.ts";
 export { delimited, DelimitedCodec } from "./delimited.ts";
 export type { DelimitedOptions } from "./delimited.ts";
-export { asciiLengthPrefixed, AsciiLengthPrefixedCodec, lengthPrefixed, LengthPrefixedCodec } from "./length-prefixed.ts";
+export {
+  asciiLengthPrefixed,
+  AsciiLengthPrefixedCodec,
+  lengthPrefixed,
+  LengthPrefixedCodec,
+} from "./length-prefixed.ts";
 export type { AsciiLengthPrefixedOptions, LengthPrefixedOptions, LengthWidth } from "./length-prefixed.ts";
 export { typeByte, TypeByteCodec } from "./type-byte.ts";
 export type { TypeByteOptions, TypedFrame } from "./type-byte.ts";

@@ -44,7 +44,9 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
     this.maxFrame = checkCount("maxFrame", options.maxFrame ?? DEFAULT_MAX_FRAME);
     this.lengthIncludesHeader = options.lengthIncludesHeader ?? false;
     this.adjust = options.adjust ?? 0;
-    if (!Number.isSafeInteger(this.adjust)) throw new RangeError(`adjust must be an integer, got ${String(this.adjust)}`);
+    if (!Number.isSafeInteger(this.adjust)) {
+      throw new RangeError(`adjust must be an integer, got ${String(this.adjust)}`);
+    }
     this.#delta = this.adjust - (this.lengthIncludesHeader ? width : 0);
   }
 
@@ -58,7 +60,9 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
     if (size < 0) {
       throw new MalformedFrame(
         this.lengthIncludesHeader
-          ? `length field ${field} is smaller than the ${w}-byte header it includes${this.adjust ? ` (adjust ${this.adjust})` : ""}`
+          ? `length field ${field} is smaller than the ${w}-byte header it includes${
+            this.adjust ? ` (adjust ${this.adjust})` : ""
+          }`
           : `length field ${field} with adjust ${this.adjust} gives a negative payload length`,
       );
     }
@@ -76,7 +80,9 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
     if (size > this.maxFrame) throw new FrameTooLarge(size, this.maxFrame);
     const field = size - this.#delta;
     if (field > MAX_FIELD[this.width]) {
-      throw new FrameTooLarge(size, MAX_FIELD[this.width] + this.#delta, { what: `frame for a ${this.width}-byte length field` });
+      throw new FrameTooLarge(size, MAX_FIELD[this.width] + this.#delta, {
+        what: `frame for a ${this.width}-byte length field`,
+      });
     }
     if (field < 0) throw new MalformedFrame(`a ${size}-byte frame cannot be expressed with adjust ${this.adjust}`);
     const header = new Uint8Array(this.width);
@@ -129,7 +135,9 @@ export class AsciiLengthPrefixedCodec implements Codec<Uint8Array> {
       for (let i = this.#checked; i < have; i++) {
         const b = input.byteAt(i);
         if (b < ZERO || b > NINE) {
-          throw new MalformedFrame(`length header byte ${i} is 0x${b.toString(16).padStart(2, "0")}, not an ASCII digit`);
+          throw new MalformedFrame(
+            `length header byte ${i} is 0x${b.toString(16).padStart(2, "0")}, not an ASCII digit`,
+          );
         }
       }
       this.#checked = have;

@@ -31,7 +31,9 @@ export class TypeByteCodec implements Codec<TypedFrame> {
     if (entries.length === 0) throw new RangeError("typeByte needs at least one type");
     let max = 0;
     for (const [type, length] of entries) {
-      if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError(`type must be a byte 0..255, got ${String(type)}`);
+      if (!Number.isInteger(type) || type < 0 || type > 255) {
+        throw new RangeError(`type must be a byte 0..255, got ${String(type)}`);
+      }
       this.#lengths[type] = checkCount(`payload length of type ${type}`, length);
       max = Math.max(max, length);
     }

@@ -23,7 +23,7 @@ export type PolicyReason =
 export const TOTALS_MESSAGE = "policy close totals";
 
 export class CloseCounters {
-  readonly byReason = new Map<PolicyReason, number>();
+  readonly byReason: Map<PolicyReason, number> = new Map();
   readonly #lines: RateLimitedLog;
   #changed = false;
   #totalsAt = -Infinity;
@@ -33,7 +33,7 @@ export class CloseCounters {
   }
 
   /** Count a policy close and log it unless this second's log budget is spent. */
-  record(reason: PolicyReason, fields: LogFields, now = Date.now()): void {
+  record(reason: PolicyReason, fields: LogFields, now: number = Date.now()): void {
     this.byReason.set(reason, (this.byReason.get(reason) ?? 0) + 1);
     this.#changed = true;
     this.#lines.write("warn", "connection closed by policy", { reason, ...fields }, now);
@@ -46,7 +46,7 @@ export class CloseCounters {
   }
 
   /** Log every counter on one line. */
-  logTotals(now = Date.now()): void {
+  logTotals(now: number = Date.now()): void {
     this.#changed = false;
     this.#totalsAt = now;
     this.log.info(TOTALS_MESSAGE, this.snapshot());

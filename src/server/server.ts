@@ -122,7 +122,9 @@ export class Server implements ConnectionHost {
             // Hard stop means hard: if an adapter never reports some close, stop waiting.
             giveUp = setTimeout(() => {
               if (this.#connections.size > 0) {
-                this.log.error("connections still open after abort; stopping anyway", { connections: this.#connections.size });
+                this.log.error("connections still open after abort; stopping anyway", {
+                  connections: this.#connections.size,
+                });
               }
               resolve();
             }, ABORT_GRACE_MS);
@@ -144,10 +146,19 @@ export class Server implements ConnectionHost {
   #onAcceptError(err: Error): void {
     const code = (err as { code?: string }).code;
     const now = Date.now();
-    this.#acceptErrors.write("error", "accept failed; backing off", { error: err.message, code, connections: this.#connections.size }, now);
+    this.#acceptErrors.write("error", "accept failed; backing off", {
+      error: err.message,
+      code,
+      connections: this.#connections.size,
+    }, now);
     if (code === "EMFILE") {
       const cap = this.#admission.descriptorsExhausted();
-      if (cap !== undefined) this.log.warn("open-file limit reached: max-conns lowered", { max_conns: cap, connections: this.#connections.size });
+      if (cap !== undefined) {
+        this.log.warn("open-file limit reached: max-conns lowered", {
+          max_conns: cap,
+          connections: this.#connections.size,
+        });
+      }
     }
   }
 
@@ -200,7 +211,12 @@ export class Server implements ConnectionHost {
       this.#connections.delete(conn);
       this.#admission.release(c.source);
       if (err && !isPeerReset(err)) {
-        this.#connErrors.write("warn", "connection error", { peer: c.peer, conn: conn.id, error: err.message }, Date.now());
+        this.#connErrors.write(
+          "warn",
+          "connection error",
+          { peer: c.peer, conn: conn.id, error: err.message },
+          Date.now(),
+        );
       }
       c.onClose();
       if (this.#connections.size === 0) {

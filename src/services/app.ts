@@ -9,8 +9,8 @@
 // ctx.fail: one log line, a protocol-error count, a lingering close.
 
 import { ByteQueue, decodeEofAll, decodeFrames } from "../codec/index.ts";
-import { type Dictionary, DEFAULT_DICTIONARY } from "../app/dictionary.ts";
-import { type AppEnvelopeCodec, type AppMessage, appEnvelope, type EnvelopeLimits } from "../app/envelope.ts";
+import { DEFAULT_DICTIONARY, type Dictionary } from "../app/dictionary.ts";
+import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimits } from "../app/envelope.ts";
 import { AppProtocolError } from "../app/errors.ts";
 import { type AppReply, errorReply, handleRequest } from "../app/handler.ts";
 import { jsonMessage } from "../app/content.ts";
@@ -123,7 +123,10 @@ class AppSession implements Session {
   #internalError(err: unknown): AppReply {
     const message = err instanceof Error ? err.message : String(err);
     this.ctx.log.error("app request handler failed", { conn: this.ctx.id, error: message });
-    return { message: jsonMessage({ result: "Error: internal server error.", error: "internal" }), fatal: `internal error: ${message}` };
+    return {
+      message: jsonMessage({ result: "Error: internal server error.", error: "internal" }),
+      fatal: `internal error: ${message}`,
+    };
   }
 
   /** Writes every ready reply at the head of the line, in order. */

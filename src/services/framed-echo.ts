@@ -3,7 +3,7 @@
 // length header, partial frame at EOF) closes the connection through ctx.fail with the
 // codec's message; the frames before it are still echoed.
 
-import { ByteQueue, CodecError, type Codec, decodeEofAll, decodeFrames, framingFactory } from "../codec/index.ts";
+import { ByteQueue, type Codec, CodecError, decodeEofAll, decodeFrames, framingFactory } from "../codec/index.ts";
 import type { Service, Session, SessionContext } from "./service.ts";
 import { writePieces } from "./write-pieces.ts";
 

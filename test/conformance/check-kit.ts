@@ -21,7 +21,11 @@ export function describeMismatch(got: Uint8Array, want: Uint8Array): string {
 }
 
 export async function echoRoundTrip(ctx: CheckContext, addr: Addr, payload: Uint8Array, writeSize?: number) {
-  const r = await withTimeout(exchange(ctx.t, addr, payload, { writeSize }), ctx.timeoutMs, `echo of ${payload.length} bytes`);
+  const r = await withTimeout(
+    exchange(ctx.t, addr, payload, { writeSize }),
+    ctx.timeoutMs,
+    `echo of ${payload.length} bytes`,
+  );
   assert(!r.error, `echo of ${payload.length} bytes ended with error: ${r.error?.message}`);
   assert(sameBytes(r.received, payload), `echo of ${payload.length} bytes: ${describeMismatch(r.received, payload)}`);
   assert(r.gotEnd, "the server's FIN did not arrive after the echo");

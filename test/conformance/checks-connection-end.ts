@@ -2,7 +2,15 @@
 // close and abort, resets, throwing handlers; and the events each must produce.
 import { spawn } from "node:child_process";
 import type { Addr, Conn } from "../../src/transport.ts";
-import { assert, describeMismatch, echoRoundTrip, withEchoServer, withServer, type CheckContext, type Check } from "./check-kit.ts";
+import {
+  assert,
+  type Check,
+  type CheckContext,
+  describeMismatch,
+  echoRoundTrip,
+  withEchoServer,
+  withServer,
+} from "./check-kit.ts";
 import { exchange, LOOPBACK, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 /**
@@ -59,7 +67,10 @@ async function writeToResetPeer(
     }
     assert(after === false, `${who}: write() after close did not return false`);
   });
-  assert(serverErr instanceof Error, `${who}: writing to it ended in a clean close (no error)${ended ? " after an end" : ""}`);
+  assert(
+    serverErr instanceof Error,
+    `${who}: writing to it ended in a clean close (no error)${ended ? " after an end" : ""}`,
+  );
   assert(opts.allowEnd || !ended, `${who}: the reset was reported as end (a FIN)`);
 }
 
@@ -128,7 +139,11 @@ export const connectionEndChecks: Record<string, Check> = {
       },
       data() {},
     }, async (addr) => {
-      const r = await withTimeout(exchange(ctx.t, addr, new Uint8Array(0), { halfClose: false }), ctx.timeoutMs, "graceful close");
+      const r = await withTimeout(
+        exchange(ctx.t, addr, new Uint8Array(0), { halfClose: false }),
+        ctx.timeoutMs,
+        "graceful close",
+      );
       assert(sameBytes(r.received, payload), `graceful close: ${describeMismatch(r.received, payload)}`);
     });
   },
@@ -250,7 +265,10 @@ export const connectionEndChecks: Record<string, Check> = {
       await waitFor(() => server1.done, "server connection to close", ctx.timeoutMs);
     });
     client.expect("client that half-closed first", "data,end,close");
-    assert(client.bytes === reply.length, `client that half-closed first received ${client.bytes} of ${reply.length} bytes`);
+    assert(
+      client.bytes === reply.length,
+      `client that half-closed first received ${client.bytes} of ${reply.length} bytes`,
+    );
     server1.expect("server answering the client's FIN", "data,end,close");
 
     // 2. The server ends first; the client answers the server's FIN with data and its FIN.
@@ -281,7 +299,10 @@ export const connectionEndChecks: Record<string, Check> = {
       await waitFor(() => server2.done, "server connection to close", ctx.timeoutMs);
     });
     server2.expect("server that half-closed first", "data,end,close");
-    assert(server2.bytes === reply.length, `server that half-closed first received ${server2.bytes} of ${reply.length} bytes`);
+    assert(
+      server2.bytes === reply.length,
+      `server that half-closed first received ${server2.bytes} of ${reply.length} bytes`,
+    );
   },
 
   "writing to a peer that has reset ends in close(conn, err) with an error, and write() never throws": async (ctx) => {

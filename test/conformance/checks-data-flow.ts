@@ -1,7 +1,7 @@
 // Conformance checks for the data path: bytes arrive intact and in order, and
 // backpressure works both ways (write() / drain outbound, pause() / resume() inbound).
 import { type Conn, type ConnHandler, DEFAULT_HIGH_WATER_MARK } from "../../src/transport.ts";
-import { assert, describeMismatch, echoRoundTrip, withEchoServer, withServer, type Check } from "./check-kit.ts";
+import { assert, type Check, describeMismatch, echoRoundTrip, withEchoServer, withServer } from "./check-kit.ts";
 import { concat, exchange, LOOPBACK, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 /**

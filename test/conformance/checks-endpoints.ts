@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Addr, ConnectError } from "../../src/transport.ts";
-import { assert, echoRoundTrip, withEchoServer, withServer, type Check } from "./check-kit.ts";
+import { assert, type Check, echoRoundTrip, withEchoServer, withServer } from "./check-kit.ts";
 import { exchange, pattern, sleep, startEchoServer, withTimeout } from "../support/sockets.ts";
 
 function tempDir(): string {
@@ -21,9 +21,15 @@ export const endpointChecks: Record<string, Check> = {
       },
       data() {},
     }, async (addr) => {
-      assert(addr.transport === "tcp" && addr.port > 0 && addr.hostname === "127.0.0.1", `listener addr ${JSON.stringify(addr)}`);
+      assert(
+        addr.transport === "tcp" && addr.port > 0 && addr.hostname === "127.0.0.1",
+        `listener addr ${JSON.stringify(addr)}`,
+      );
       await withTimeout(exchange(ctx.t, addr, new Uint8Array(0)), ctx.timeoutMs, "exchange");
-      assert(remote!.transport === "tcp" && remote!.hostname === "127.0.0.1" && remote!.port > 0, `remote ${JSON.stringify(remote)}`);
+      assert(
+        remote!.transport === "tcp" && remote!.hostname === "127.0.0.1" && remote!.port > 0,
+        `remote ${JSON.stringify(remote)}`,
+      );
     });
   },
 
@@ -40,7 +46,11 @@ export const endpointChecks: Record<string, Check> = {
     try {
       // A crashed run leaves its socket file behind: make one with a process that exits
       // without unlinking it.
-      const py = spawnSync("python3", ["-c", "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])", path]);
+      const py = spawnSync("python3", [
+        "-c",
+        "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])",
+        path,
+      ]);
       assert(py.status === 0 && existsSync(path), "could not create a stale socket file");
       await withEchoServer(ctx, { transport: "unix", path }, async (addr) => {
         assert(addr.transport === "unix" && addr.path === path, `bound to ${JSON.stringify(addr)}`);
@@ -108,12 +118,16 @@ export const endpointChecks: Record<string, Check> = {
     const addr = first.addr; // a port known to be free now
     const a = await ctx.t.listen({ addr, reusePort: true }, { data: (c, b) => void c.write(b), end: (c) => c.end() });
     try {
-      const b = await ctx.t.listen({ addr, reusePort: true }, { data: (c, b) => void c.write(b), end: (c) => c.end() }).then(
-        (l) => l,
-        (e: { code?: string }) => e,
-      );
+      const b = await ctx.t.listen({ addr, reusePort: true }, { data: (c, b) => void c.write(b), end: (c) => c.end() })
+        .then(
+          (l) => l,
+          (e: { code?: string }) => e,
+        );
       if (a.reusePort) {
-        assert(!(b instanceof Error) && "close" in b, `reusePort claimed, but a second listener failed: ${(b as Error).message}`);
+        assert(
+          !(b instanceof Error) && "close" in b,
+          `reusePort claimed, but a second listener failed: ${(b as Error).message}`,
+        );
         try {
           for (let i = 0; i < 20; i++) await echoRoundTrip(ctx, addr, pattern(100, i + 1));
         } finally {

@@ -3,7 +3,11 @@
 import type { Conn, ConnHandler, Transport } from "../../src/transport.ts";
 
 /** Wraps every Conn a transport hands out; `patch` changes some of its methods. */
-function wrapTransport(inner: Transport, patch: (conn: Conn) => Partial<Conn>, handlerPatch?: (h: ConnHandler) => ConnHandler): Transport {
+function wrapTransport(
+  inner: Transport,
+  patch: (conn: Conn) => Partial<Conn>,
+  handlerPatch?: (h: ConnHandler) => ConnHandler,
+): Transport {
   const wrapped = new WeakMap<Conn, Conn>();
   const wrap = (c: Conn): Conn => {
     let w = wrapped.get(c);
@@ -120,7 +124,7 @@ export function deliversEndWhilePaused(inner: Transport): Transport {
   const held = new Map<number, Held>();
   const of = (id: number): Held => {
     let s = held.get(id);
-    if (!s) held.set(id, (s = { paused: false, chunks: [] }));
+    if (!s) held.set(id, s = { paused: false, chunks: [] });
     return s;
   };
   return wrapTransport(inner, (c) => ({

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nodeTransport } from "../../adapters/node/transport.ts";
 import { binaryMessage, decodeJson, jsonMessage } from "../../src/app/content.ts";
-import { type AppMessage, appEnvelope, encodeMessage } from "../../src/app/envelope.ts";
+import { appEnvelope, type AppMessage, encodeMessage } from "../../src/app/envelope.ts";
 import { ByteQueue, decodeEofAll } from "../../src/codec/index.ts";
 import type { Addr } from "../../src/transport.ts";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
@@ -70,17 +70,26 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
     });
 
     test("100 requests back to back in one write, and one request byte by byte, come back intact", async () => {
-      const requests = Array.from({ length: 100 }, (_, i) =>
-        i % 2 ? jsonMessage({ action: "echo", value: `v${i} \u{1f436}` }) : binaryMessage(pattern(i * 50, i + 1))
+      const requests = Array.from(
+        { length: 100 },
+        (_, i) =>
+          i % 2 ? jsonMessage({ action: "echo", value: `v${i} \u{1f436}` }) : binaryMessage(pattern(i * 50, i + 1)),
       );
       const all = await exchange(nodeTransport, tcp(server.port), concat(requests.map((m) => encodeMessage(m))));
       const got = replies(all.received);
       expect(got).toHaveLength(100);
       got.forEach((m, i) => {
         if (i % 2) expect(result(m)).toBe(`v${i} \u{1f436}`);
-        else expect(new TextDecoder().decode(m.content)).toBe(`length=${i * 50} sha256=${sha256(requests[i]!.content)}`);
+        else {expect(new TextDecoder().decode(m.content)).toBe(
+            `length=${i * 50} sha256=${sha256(requests[i]!.content)}`,
+          );}
       });
-      const one = await exchange(nodeTransport, tcp(server.port), encodeMessage(jsonMessage({ action: "search", value: "morpheus" })), { writeSize: 1 });
+      const one = await exchange(
+        nodeTransport,
+        tcp(server.port),
+        encodeMessage(jsonMessage({ action: "search", value: "morpheus" })),
+        { writeSize: 1 },
+      );
       expect(replies(one.received).map(result)).toEqual([MORPHEUS]);
     });
 
@@ -90,7 +99,11 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
       const [reply] = replies(r.received);
       expect(decodeJson(reply!)).toEqual({ result: "Error: header is not valid JSON.", error: "header-not-json" });
       expect(r.gotEnd).toBe(true);
-      await waitFor(() => /reason=protocol-error .*error="header is not valid JSON"/.test(server.log()), "the log line", 5000);
+      await waitFor(
+        () => /reason=protocol-error .*error="header is not valid JSON"/.test(server.log()),
+        "the log line",
+        5000,
+      );
       // Over --max-frame (256 KiB), refused from the header alone.
       const big = encodeMessage(binaryMessage(new Uint8Array(300 * 1024))).subarray(0, 200);
       const r2 = await exchange(nodeTransport, tcp(server.port), big, { halfClose: false });
@@ -121,22 +134,37 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
 
       test("the pipelining Python client: mixed requests in one sendall, all answered in order", async () => {
         const r = await runPython("app_client.py", [
-          "127.0.0.1", String(server.port),
-          "search:ring", "echo:hello", "binary:abc", 'json:{"action": "nope"}', "search:\u{1f436}", "repeat:50:search:morpheus",
+          "127.0.0.1",
+          String(server.port),
+          "search:ring",
+          "echo:hello",
+          "binary:abc",
+          'json:{"action": "nope"}',
+          "search:\u{1f436}",
+          "repeat:50:search:morpheus",
         ]);
         expect(r.code, r.stderr).toBe(0);
         const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
         expect(lines).toHaveLength(55);
         expect(lines[0]).toMatchObject({ type: "text/json", result: RING });
         expect(lines[1]).toMatchObject({ result: "hello" });
-        expect(lines[2]).toEqual({ type: "binary/custom-server-binary-type", binary: `length=3 sha256=${sha256(new TextEncoder().encode("abc"))}` });
+        expect(lines[2]).toEqual({
+          type: "binary/custom-server-binary-type",
+          binary: `length=3 sha256=${sha256(new TextEncoder().encode("abc"))}`,
+        });
         expect(lines[3]).toMatchObject({ result: 'Error: invalid action "nope".', error: "invalid-action" });
         expect(lines[4]).toMatchObject({ result: "\u{1f43e} Playing ball! \u{1f3d0}" });
         for (const l of lines.slice(5)) expect(l.result).toBe(MORPHEUS);
       });
 
       test("the Python client sending one byte per send()", async () => {
-        const r = await runPython("app_client.py", ["--trickle", "127.0.0.1", String(server.port), "search:ring", "echo:x"]);
+        const r = await runPython("app_client.py", [
+          "--trickle",
+          "127.0.0.1",
+          String(server.port),
+          "search:ring",
+          "echo:x",
+        ]);
         expect(r.code, r.stderr).toBe(0);
         expect(r.stdout.trim().split("\n").map((l) => JSON.parse(l).result)).toEqual([RING, "x"]);
       });

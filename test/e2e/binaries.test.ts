@@ -12,7 +12,11 @@ const BUILD = join(ROOT, "build", "test");
 const binaries: [string, () => string][] = [
   ["bun build --compile", () => {
     const out = join(BUILD, "switchboard-bun");
-    execFileSync(join(ROOT, "node_modules/.bin/bun"), ["build", "--compile", "adapters/bun/main.ts", "--outfile", out], { cwd: ROOT, stdio: "pipe" });
+    execFileSync(
+      join(ROOT, "node_modules/.bin/bun"),
+      ["build", "--compile", "adapters/bun/main.ts", "--outfile", out],
+      { cwd: ROOT, stdio: "pipe" },
+    );
     return out;
   }],
   ["Node single-executable application", () => {

@@ -76,9 +76,12 @@ describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
     beforeAll(async () => {
       unixDir = mkdtempSync(join(tmpdir(), "sb-e2e-"));
       server = await startServer(runtime, [
-        "--listen", "127.0.0.1:0",
-        "--listen", "[::1]:0",
-        "--listen", `unix:${join(unixDir, "echo.sock")}`,
+        "--listen",
+        "127.0.0.1:0",
+        "--listen",
+        "[::1]:0",
+        "--listen",
+        `unix:${join(unixDir, "echo.sock")}`,
       ]);
     });
     afterAll(async () => {
@@ -121,13 +124,20 @@ print("ok")
 `;
       const port6 = server.addrs[1]!.replace(/^\[::1\]:/, "");
       const path = server.addrs[2]!.slice("unix:".length);
-      const r = spawnSync("python3", ["-c", py, String(server.port), port6, path], { encoding: "utf8", timeout: 20_000 });
+      const r = spawnSync("python3", ["-c", py, String(server.port), port6, path], {
+        encoding: "utf8",
+        timeout: 20_000,
+      });
       expect(r.stderr).toBe("");
       expect(r.stdout.trim()).toBe("ok");
     });
 
     test("nc (netcat) gets its line back", () => {
-      const r = spawnSync("nc", ["-N", "127.0.0.1", String(server.port)], { input: "hello from nc\n", encoding: "utf8", timeout: 10_000 });
+      const r = spawnSync("nc", ["-N", "127.0.0.1", String(server.port)], {
+        input: "hello from nc\n",
+        encoding: "utf8",
+        timeout: 10_000,
+      });
       expect(r.error).toBeUndefined();
       expect(r.stdout).toBe("hello from nc\n");
     });
@@ -141,7 +151,12 @@ print("ok")
         const until = Date.now() + 10_000;
         while (!/keepalive/.test(out) && Date.now() < until) {
           await new Promise((r) => setTimeout(r, 20));
-          out = spawnSync("ss", ["-tnoH", "state", "established", `( sport = :${server.port} and dport = :${client.localPort} )`], { encoding: "utf8" }).stdout;
+          out = spawnSync("ss", [
+            "-tnoH",
+            "state",
+            "established",
+            `( sport = :${server.port} and dport = :${client.localPort} )`,
+          ], { encoding: "utf8" }).stdout;
         }
         expect(out).toMatch(/timer:\(keepalive/);
       } finally {

@@ -37,7 +37,11 @@ async function stopCleanly(server: RunningServer): Promise<void> {
  * Start one server per key, recording each in `into` as soon as it is up, so that when
  * one fails to start the others are still stopped by afterAll. Throws the first failure.
  */
-async function startEach(into: Map<string, RunningServer>, keys: readonly string[], start: (key: string) => Promise<RunningServer>): Promise<void> {
+async function startEach(
+  into: Map<string, RunningServer>,
+  keys: readonly string[],
+  start: (key: string) => Promise<RunningServer>,
+): Promise<void> {
   const results = await Promise.allSettled(keys.map(async (k) => void into.set(k, await start(k))));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;
@@ -54,7 +58,13 @@ async function stopAll(servers: Map<string, RunningServer>): Promise<void> {
 describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
   describe("framed echo, every framing", () => {
     const servers = new Map<string, RunningServer>();
-    beforeAll(() => startEach(servers, FRAMINGS, (spec) => startServer(runtime, ["--service", "echo", "--framing", spec, "--listen", "127.0.0.1:0"])));
+    beforeAll(() =>
+      startEach(
+        servers,
+        FRAMINGS,
+        (spec) => startServer(runtime, ["--service", "echo", "--framing", spec, "--listen", "127.0.0.1:0"]),
+      )
+    );
     afterAll(() => stopAll(servers));
 
     test.each(FRAMINGS)("%s: 100 frames in one write and one frame byte by byte come back intact", async (spec) => {
@@ -65,31 +75,53 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
       expect(all.error).toBeUndefined();
       expect(sameBytes(all.received, wire)).toBe(true);
       const one = encode(spec, framesFor(spec, 1));
-      const trickled = await withTimeout(exchange(nodeTransport, tcp(server.port), one, { writeSize: 1 }), 20_000, "byte by byte");
+      const trickled = await withTimeout(
+        exchange(nodeTransport, tcp(server.port), one, { writeSize: 1 }),
+        20_000,
+        "byte by byte",
+      );
       expect(sameBytes(trickled.received, one)).toBe(true);
     });
 
     test("send --framing prints each reply frame on a line; -c N reports every connection", async () => {
       const port = servers.get("lp:u32")!.port;
-      const r = await runCli(runtime, ["send", `127.0.0.1:${port}`, "--framing", "lp:u32", "alpha", "beta", "gamma delta"]);
+      const r = await runCli(runtime, [
+        "send",
+        `127.0.0.1:${port}`,
+        "--framing",
+        "lp:u32",
+        "alpha",
+        "beta",
+        "gamma delta",
+      ]);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout.toString()).toBe("alpha\nbeta\ngamma delta\n");
-      const lines = await runCli(runtime, ["send", `127.0.0.1:${port}`, "--framing", "lp:u32"], { stdin: "one\ntwo\n" });
+      const lines = await runCli(runtime, ["send", `127.0.0.1:${port}`, "--framing", "lp:u32"], {
+        stdin: "one\ntwo\n",
+      });
       expect(lines.stdout.toString()).toBe("one\ntwo\n");
       const many = await runCli(runtime, ["send", `127.0.0.1:${port}`, "--framing", "lp:u32", "-c", "10", "x", "yz"]);
       expect(many.code, many.stderr).toBe(0);
       const out = many.stdout.toString().trim().split("\n");
       expect(out).toHaveLength(11);
-      for (const line of out.slice(0, 10)) expect(line).toMatch(/^conn \d+: ok, sent 11 bytes, received 11 bytes, 2 frames, \d+ ms$/);
+      for (const line of out.slice(0, 10)) {
+        expect(line).toMatch(/^conn \d+: ok, sent 11 bytes, received 11 bytes, 2 frames, \d+ ms$/);
+      }
       expect(out[10]).toMatch(/10 ok, 0 failed; sent 110 bytes, received 110 bytes/);
     });
 
     test("a frame over --max-frame closes that connection with a logged protocol error; the server stays up", async () => {
       const server = servers.get("lp:u32")!;
-      const bad = await exchange(nodeTransport, tcp(server.port), new Uint8Array([0xff, 0, 0, 0, 1]), { halfClose: false });
+      const bad = await exchange(nodeTransport, tcp(server.port), new Uint8Array([0xff, 0, 0, 0, 1]), {
+        halfClose: false,
+      });
       expect(bad.received.length).toBe(0);
       // The log line travels through the server's stderr pipe: give it a moment.
-      await waitFor(() => /reason=protocol-error .*exceeds the 1048576-byte limit/.test(server.log()), "the protocol-error log line", 5000);
+      await waitFor(
+        () => /reason=protocol-error .*exceeds the 1048576-byte limit/.test(server.log()),
+        "the protocol-error log line",
+        5000,
+      );
       const ok = await exchange(nodeTransport, tcp(server.port), encode("lp:u32", framesFor("lp:u32", 3)));
       expect(ok.received.length).toBeGreaterThan(0);
     });
@@ -98,7 +130,9 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
   describe("the classic services", () => {
     const servers = new Map<string, RunningServer>();
     const names = ["echo", "discard", "daytime", "chargen", "time"];
-    beforeAll(() => startEach(servers, names, (n) => startServer(runtime, ["--service", n, "--listen", "127.0.0.1:0"])));
+    beforeAll(() =>
+      startEach(servers, names, (n) => startServer(runtime, ["--service", n, "--listen", "127.0.0.1:0"]))
+    );
     afterAll(() => stopAll(servers));
 
     test("echo: raw bytes back, in order", async () => {
@@ -115,8 +149,12 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
     });
 
     test("daytime: one line of text, then the server closes", async () => {
-      const r = await exchange(nodeTransport, tcp(servers.get("daytime")!.port), new Uint8Array(0), { halfClose: false });
-      expect(new TextDecoder().decode(r.received)).toMatch(/^[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} \d\d:\d\d:\d\d-UTC\r\n$/);
+      const r = await exchange(nodeTransport, tcp(servers.get("daytime")!.port), new Uint8Array(0), {
+        halfClose: false,
+      });
+      expect(new TextDecoder().decode(r.received)).toMatch(
+        /^[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} \d\d:\d\d:\d\d-UTC\r\n$/,
+      );
       expect(r.gotEnd).toBe(true);
     });
 
@@ -154,7 +192,7 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
       for (let at = 0; at + cycle.length <= bytes.length; at += cycle.length) {
         expect(sameBytes(bytes.subarray(at, at + cycle.length), cycle)).toBe(true);
       }
-      expect(new TextDecoder().decode(cycle.subarray(74, 76))).toBe("!\"");
+      expect(new TextDecoder().decode(cycle.subarray(74, 76))).toBe('!"');
     });
   });
 });

@@ -19,7 +19,9 @@ export interface PythonServer {
 
 /** Starts app_server.py on 127.0.0.1, port 0; resolves once it printed its port. */
 export function startPythonServer(args: string[] = [], timeoutMs = 10_000): Promise<PythonServer> {
-  const child = spawn(PYTHON, ["-B", "-u", `${PYTHON_DIR}app_server.py`, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(PYTHON, ["-B", "-u", `${PYTHON_DIR}app_server.py`, ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let out = "";
   let err = "";
   const exited = new Promise<void>((r) => child.on("close", () => r()));

@@ -2,7 +2,7 @@
 // cannot pin down exactly: source keys, the learned connection cap, log rate limits,
 // and the frame clock with a session that reports completed frames.
 import { afterEach, beforeEach, describe, expect, test, vi } from "vitest";
-import type { Logger, LogFields, LogLevel } from "../../src/log.ts";
+import type { LogFields, Logger, LogLevel } from "../../src/log.ts";
 import { Admission } from "../../src/server/admission.ts";
 import { CloseCounters } from "../../src/server/close-reasons.ts";
 import { type ConnectionHost, LINGER_DISCARD_BYTES, ServerConnection } from "../../src/server/connection.ts";
@@ -154,7 +154,12 @@ function lineService(countFrames: boolean): Service {
 
 function host(): ConnectionHost {
   const log = memoryLog();
-  return { options: { ...defaultOptions(1024), frameMs: 1000 }, log, counters: new CloseCounters(log), draining: false };
+  return {
+    options: { ...defaultOptions(1024), frameMs: 1000 },
+    log,
+    counters: new CloseCounters(log),
+    draining: false,
+  };
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);

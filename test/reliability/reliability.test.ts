@@ -10,14 +10,27 @@ import { CLI_RUNTIMES, type CliRuntime } from "../support/cli.ts";
 import { cleanUpAfterTest } from "../support/reliability/server.ts";
 import { drainHardStop, drainLosesNoReply, drainWithoutBoundHangs } from "./scenarios/drain.ts";
 import { fdLimitIgnoredHitsEmfile, fdLimitRespected } from "./scenarios/fd-exhaustion.ts";
-import { floodIsBoundedAndCut, floodWithoutCapGrowsMemory, floodWithoutWriteTimeoutStaysOpen } from "./scenarios/flood.ts";
+import {
+  floodIsBoundedAndCut,
+  floodWithoutCapGrowsMemory,
+  floodWithoutWriteTimeoutStaysOpen,
+} from "./scenarios/flood.ts";
 import { garbageIsRejectedPromptly, garbageWithoutFrameLimitIsBuffered } from "./scenarios/garbage.ts";
 import { halfCloseEdgeCases, lingerOffHoldsFinlessPeer } from "./scenarios/half-close.ts";
 import { idleClosesSilentConnections, idleOffLeavesThemOpen } from "./scenarios/idle.ts";
 import { cyclesLeaveNothingBehind } from "./scenarios/leak.ts";
-import { limitsHoldExactly, limitsOffLetOneSourceHoardAll, rateLimitOff, rateLimitPerSource } from "./scenarios/limits.ts";
+import {
+  limitsHoldExactly,
+  limitsOffLetOneSourceHoardAll,
+  rateLimitOff,
+  rateLimitPerSource,
+} from "./scenarios/limits.ts";
 import { resetStormLeavesNoTrace } from "./scenarios/reset-storm.ts";
-import { pipeliningIsNotCutByFrameDeadline, slowlorisIsCutAtFrameDeadline, slowlorisWithoutFrameDeadlineStaysOpen } from "./scenarios/slowloris.ts";
+import {
+  pipeliningIsNotCutByFrameDeadline,
+  slowlorisIsCutAtFrameDeadline,
+  slowlorisWithoutFrameDeadlineStaysOpen,
+} from "./scenarios/slowloris.ts";
 
 /** The runtimes SB_RUNTIMES names (all when unset); an unknown name is an error, not a silent skip. */
 function selectedRuntimes(env: string | undefined): readonly CliRuntime[] {
@@ -25,7 +38,11 @@ function selectedRuntimes(env: string | undefined): readonly CliRuntime[] {
   const names = env.split(",").map((s) => s.trim());
   const unknown = names.filter((n) => !(CLI_RUNTIMES as readonly string[]).includes(n));
   if (unknown.length) {
-    throw new Error(`SB_RUNTIMES=${JSON.stringify(env)}: unknown runtime ${unknown.map((n) => JSON.stringify(n)).join(", ")}; known: ${CLI_RUNTIMES.join(", ")}`);
+    throw new Error(
+      `SB_RUNTIMES=${JSON.stringify(env)}: unknown runtime ${
+        unknown.map((n) => JSON.stringify(n)).join(", ")
+      }; known: ${CLI_RUNTIMES.join(", ")}`,
+    );
   }
   return CLI_RUNTIMES.filter((r) => names.includes(r));
 }
@@ -39,18 +56,22 @@ afterEach(cleanUpAfterTest);
 
 describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
   describe("slowloris", () => {
-    test("1,000 trickling connections are cut at the frame deadline; the probe is served", () => slowlorisIsCutAtFrameDeadline(rt, LINE_ECHO));
+    test("1,000 trickling connections are cut at the frame deadline; the probe is served", () =>
+      slowlorisIsCutAtFrameDeadline(rt, LINE_ECHO));
     test("harm shows with --frame-timeout 0", () => slowlorisWithoutFrameDeadlineStaysOpen(rt, LINE_ECHO));
     // Every read may end mid-frame while frames keep completing: sessions report
     // framesDone() and each completed frame restarts the frame clock.
-    test("a client pipelining frames split mid-frame is not cut", () => pipeliningIsNotCutByFrameDeadline(rt, LINE_ECHO));
+    test("a client pipelining frames split mid-frame is not cut", () =>
+      pipeliningIsNotCutByFrameDeadline(rt, LINE_ECHO));
   });
   describe("idle", () => {
-    test("silent connections are closed at the idle timeout; fds return to baseline", () => idleClosesSilentConnections(rt));
+    test("silent connections are closed at the idle timeout; fds return to baseline", () =>
+      idleClosesSilentConnections(rt));
     test("harm shows with --idle-timeout 0", () => idleOffLeavesThemOpen(rt));
   });
   describe("never-reading flooder", () => {
-    test("memory stays bounded, the peer is cut at the write-stall deadline, the probe is unaffected", () => floodIsBoundedAndCut(rt));
+    test("memory stays bounded, the peer is cut at the write-stall deadline, the probe is unaffected", () =>
+      floodIsBoundedAndCut(rt));
     test("harm shows with --write-timeout 0", () => floodWithoutWriteTimeoutStaysOpen(rt));
     test("harm shows with a 1 GiB write buffer", () => floodWithoutCapGrowsMemory(rt));
   });
@@ -72,15 +93,19 @@ describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
     test("harm shows with a huge --max-conns (EMFILE), still no spin", () => fdLimitIgnoredHitsEmfile(rt));
   });
   describe("garbage and oversize input", () => {
-    test("2^31 length prefix, 10 MB of noise, an endless line: rejected promptly, bounded memory", () => garbageIsRejectedPromptly(rt));
+    test("2^31 length prefix, 10 MB of noise, an endless line: rejected promptly, bounded memory", () =>
+      garbageIsRejectedPromptly(rt));
     test("harm shows with --max-frame 1GiB", () => garbageWithoutFrameLimitIsBuffered(rt));
   });
   describe("graceful drain", () => {
-    test("SIGTERM under load: no reply lost, new connections refused, exit 0 within the bound", () => drainLosesNoReply(rt, LINE_ECHO));
+    test("SIGTERM under load: no reply lost, new connections refused, exit 0 within the bound", () =>
+      drainLosesNoReply(rt, LINE_ECHO));
     test("a frame that never finishes is cut at the bound; exit 0 as PID 1", () => drainHardStop(rt, LINE_ECHO));
-    test("harm shows with --drain-timeout 0 (a second signal still ends it)", () => drainWithoutBoundHangs(rt, LINE_ECHO));
+    test("harm shows with --drain-timeout 0 (a second signal still ends it)", () =>
+      drainWithoutBoundHangs(rt, LINE_ECHO));
   });
   describe("leak check", () => {
-    test("thousands of connect/echo/close cycles: fds, sockets, RSS back to baseline", () => cyclesLeaveNothingBehind(rt));
+    test("thousands of connect/echo/close cycles: fds, sockets, RSS back to baseline", () =>
+      cyclesLeaveNothingBehind(rt));
   });
 });

@@ -86,9 +86,11 @@ describe("max connections default", () => {
     expect(defaultMaxConns(10)).toBe(1);
   });
   test("reads the soft limit from /proc/self/limits text", () => {
-    const text = "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n";
+    const text =
+      "Limit                     Soft Limit           Hard Limit           Units\nMax open files            1024                 524288               files\n";
     expect(parseOpenFileLimit(text)).toBe(1024);
-    expect(parseOpenFileLimit("Max open files            unlimited            unlimited            files\n")).toBeUndefined();
+    expect(parseOpenFileLimit("Max open files            unlimited            unlimited            files\n"))
+      .toBeUndefined();
     expect(parseOpenFileLimit("")).toBeUndefined();
   });
 });

@@ -96,7 +96,10 @@ describe("server core", () => {
     await waitFor(() => idle.gotEnd, "FIN to the idle client");
     await done;
     expect(server.connections).toBe(0);
-    const refused = await t.connect({ addr: l.addr }, { data() {} }).then(() => "connected", (e: { code?: string }) => e.code);
+    const refused = await t.connect({ addr: l.addr }, { data() {} }).then(
+      () => "connected",
+      (e: { code?: string }) => e.code,
+    );
     expect(refused).toBe("ECONNREFUSED");
   });
 

@@ -53,7 +53,9 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
   await idle.open(IDLE, { sources: [src!] });
   const pending = await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => inFlight(s, src!, i, "x".repeat(100))));
   // Slow readers: a large reply is already being sent to them when SIGTERM comes.
-  const slow = await Promise.all(Array.from({ length: SLOW_READERS }, (_, i) => inFlight(s, src!, 100 + i, "z".repeat(BIG))));
+  const slow = await Promise.all(
+    Array.from({ length: SLOW_READERS }, (_, i) => inFlight(s, src!, 100 + i, "z".repeat(BIG))),
+  );
   for (const f of slow) {
     f.socket.pause();
     f.socket.write(f.expected.slice(8));
@@ -68,7 +70,11 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
   const t0 = Date.now();
   s.child.kill("SIGTERM");
   // Stop accepting at once: the listening socket goes away, and a new connection is refused.
-  const stoppedListening = await eventually(() => !tcpSockets().some((t) => t.localPort === s.port && t.state === "LISTEN"), 5000, 20);
+  const stoppedListening = await eventually(
+    () => !tcpSockets().some((t) => t.localPort === s.port && t.state === "LISTEN"),
+    5000,
+    20,
+  );
   expect(stoppedListening, "the listener closes on SIGTERM").toBe(true);
   const late = await probeOnce(s.host, s.port, "127.0.0.1", 2000);
   const idleClosed = await eventually(() => idle.closedCount === IDLE, 2000);
@@ -81,8 +87,16 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
   const exitMs = Date.now() - t0;
   const lost = [...pending, ...slow].filter((f) => f.reply() !== f.expected).length;
   measure(rt, "drain", {
-    idle: IDLE, in_flight: IN_FLIGHT, slow_readers: SLOW_READERS, big_reply_mib: BIG / 1024 / 1024, replies_sending_at_sigterm: started,
-    late_connect: late.ok ? "served" : late.error ?? "?", idle_closed_ms: idleClosedMs, exit_ms: exitMs, exit_code: String(exit.code), lost_replies: lost,
+    idle: IDLE,
+    in_flight: IN_FLIGHT,
+    slow_readers: SLOW_READERS,
+    big_reply_mib: BIG / 1024 / 1024,
+    replies_sending_at_sigterm: started,
+    late_connect: late.ok ? "served" : late.error ?? "?",
+    idle_closed_ms: idleClosedMs,
+    exit_ms: exitMs,
+    exit_code: String(exit.code),
+    lost_replies: lost,
   });
 
   expect(started, "the large replies were being sent when SIGTERM came").toBe(SLOW_READERS);
@@ -108,7 +122,11 @@ function innerPid(unsharePid: number): number {
  * A frame that never completes: the drain bound cuts it and the server exits 0. Run as
  * PID 1 of a fresh PID namespace, where the kernel applies no default signal action.
  */
-export async function drainHardStopsAtBoundAsPid1(rt: CliRuntime, framed: readonly string[], drainMs: number): Promise<{ exitMs: number; code: number | null; cut: number }> {
+export async function drainHardStopsAtBoundAsPid1(
+  rt: CliRuntime,
+  framed: readonly string[],
+  drainMs: number,
+): Promise<{ exitMs: number; code: number | null; cut: number }> {
   const s = await launch(rt, [...framed, "--drain-timeout", drainMs ? `${drainMs}ms` : "0", "--linger-timeout", "1s"], {
     // --kill-child: if the wrapper is killed (a failed test's cleanup), the server dies with it.
     wrap: ["unshare", "--pid", "--fork", "--kill-child", "--mount-proc"],
@@ -119,9 +137,15 @@ export async function drainHardStopsAtBoundAsPid1(rt: CliRuntime, framed: readon
   // The partial frame must have been read by the server (else it is an idle connection
   // and closes at once): our bytes left our socket and its receive queue is empty.
   const clientPort = stuck.socket.localPort;
-  const readByServer = await eventually(() =>
-    stuck.socket.writableLength === 0 &&
-    tcpSockets().some((t) => t.localPort === s.port && t.remotePort === clientPort && t.state === "ESTABLISHED" && t.rxQueue === 0), 5000, 20);
+  const readByServer = await eventually(
+    () =>
+      stuck.socket.writableLength === 0 &&
+      tcpSockets().some((t) =>
+        t.localPort === s.port && t.remotePort === clientPort && t.state === "ESTABLISHED" && t.rxQueue === 0
+      ),
+    5000,
+    20,
+  );
   // (Each adapter hands what it read to the session in the same callback.)
   expect(readByServer, "the server read the partial frame").toBe(true);
   const t0 = Date.now();
@@ -130,7 +154,12 @@ export async function drainHardStopsAtBoundAsPid1(rt: CliRuntime, framed: readon
   const exited = await Promise.race([s.exited, sleep(watch).then(() => undefined)]);
   const exitMs = Date.now() - t0;
   const cut = (s.log().match(/reason=drain-timeout/g) ?? []).length;
-  measure(rt, drainMs ? "drain-hard-stop-pid1" : "drain-timeout-off-pid1", { ns_pid: nsPid ?? "?", exit_ms: exitMs, exit_code: String(exited?.code ?? "still running"), cut });
+  measure(rt, drainMs ? "drain-hard-stop-pid1" : "drain-timeout-off-pid1", {
+    ns_pid: nsPid ?? "?",
+    exit_ms: exitMs,
+    exit_code: String(exited?.code ?? "still running"),
+    cut,
+  });
   expect(nsPid, "the server is PID 1 in its namespace").toBe("1");
   if (!exited) {
     // The escape hatch: a second signal cuts everything now.
@@ -157,4 +186,3 @@ export async function drainWithoutBoundHangs(rt: CliRuntime, framed: readonly st
   expect(r.cut, "still running past the bound (ended only by a second signal)").toBe(-1);
   expect(r.code, "a second SIGTERM cuts everything and exits 0").toBe(0);
 }
-

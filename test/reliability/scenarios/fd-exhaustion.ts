@@ -67,8 +67,15 @@ async function saturate(rt: CliRuntime, args: string[]): Promise<Saturation> {
 export async function fdLimitRespected(rt: CliRuntime): Promise<void> {
   const r = await saturate(rt, []);
   measure(rt, "fd-exhaustion", {
-    nofile: NOFILE, default_max_conns: DEFAULT_MAX, fds_base: r.base, fds_full: r.fdsFull, held: r.held,
-    cpu_share_saturated: r.cpu, accept_error_lines: r.acceptErrors, fds_after: r.fdsAfter, recovered_ms: r.recoveredMs,
+    nofile: NOFILE,
+    default_max_conns: DEFAULT_MAX,
+    fds_base: r.base,
+    fds_full: r.fdsFull,
+    held: r.held,
+    cpu_share_saturated: r.cpu,
+    accept_error_lines: r.acceptErrors,
+    fds_after: r.fdsAfter,
+    recovered_ms: r.recoveredMs,
   });
   expect(r.s.alive(), "no crash").toBe(true);
   expect(r.held, "max-conns defaults from the open-file limit").toBe(DEFAULT_MAX);
@@ -86,7 +93,12 @@ export async function fdLimitRespected(rt: CliRuntime): Promise<void> {
 export async function fdLimitIgnoredHitsEmfile(rt: CliRuntime): Promise<void> {
   const r = await saturate(rt, ["--max-conns", "100000"]);
   measure(rt, "fd-exhaustion-max-conns-off", {
-    fds_full: r.fdsFull, held: r.held, cpu_share_saturated: r.cpu, accept_error_lines: r.acceptErrors, fds_after: r.fdsAfter, recovered_ms: r.recoveredMs,
+    fds_full: r.fdsFull,
+    held: r.held,
+    cpu_share_saturated: r.cpu,
+    accept_error_lines: r.acceptErrors,
+    fds_after: r.fdsAfter,
+    recovered_ms: r.recoveredMs,
   });
   // The harm: the descriptor table fills up. Deno and Bun report the EMFILE accept
   // errors (logged, rate-limited); Node's libuv silently accepts-and-closes the

@@ -70,7 +70,9 @@ function figures(o: Outcome): Record<string, string | number> {
 }
 
 export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
-  const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "1MiB"], { lineProbe: false });
+  const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "1MiB"], {
+    lineProbe: false,
+  });
   const hugePrefix = await attack(lp, u32(2 ** 31), new Uint8Array(1024), 1024, WATCH_MS);
   const random = await attack(lp, new Uint8Array(0), noise, TEN_MB, WATCH_MS);
   const line = await launch(rt, ["--service", "echo", "--framing", "line", "--max-frame", "64KiB"]);
@@ -81,7 +83,12 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
   measure(rt, "garbage-random-10MB", figures(random));
   measure(rt, "garbage-endless-line", { ...figures(endless), probe: formatProbe(report) });
 
-  for (const [what, o] of [["2^31 length prefix", hugePrefix], ["10 MB of random bytes", random], ["endless line", endless]] as const) {
+  for (
+    const [what, o] of [["2^31 length prefix", hugePrefix], ["10 MB of random bytes", random], [
+      "endless line",
+      endless,
+    ]] as const
+  ) {
     expect(o.rejectedAfterMs, `${what}: rejected`).toBeDefined();
     expect(o.rejectedAfterMs!, `${what}: rejected promptly`).toBeLessThan(1000);
     expect(o.rssGrowth, `${what}: server memory bounded`).toBeLessThan(16 * MiB);
@@ -99,7 +106,9 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
 export async function garbageWithoutFrameLimitIsBuffered(rt: CliRuntime): Promise<void> {
   const line = await launch(rt, ["--service", "echo", "--framing", "line", "--max-frame", "1GiB"]);
   const endless = await attack(line, new Uint8Array(0), noNewline, ENDLESS, WATCH_MS);
-  const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "4GiB"], { lineProbe: false });
+  const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "4GiB"], {
+    lineProbe: false,
+  });
   const hugePrefix = await attack(lp, u32(2 ** 31), new Uint8Array(1024), 1024, WATCH_MS);
   measure(rt, "garbage-endless-line-max-frame-off", figures(endless));
   measure(rt, "garbage-prefix-2^31-max-frame-off", figures(hugePrefix));

@@ -27,7 +27,11 @@ function lines(count: number, width: number): string {
  * (seen in /proc/net/tcp: once closed, the kernel's leftover has no inode). The peer
  * itself may see nothing: closing a socket whose FIN is already out sends no more.
  */
-function neverFinish(host: string, port: number, waitMs: number): Promise<{ releasedAfterMs?: number; gotFin: boolean }> {
+function neverFinish(
+  host: string,
+  port: number,
+  waitMs: number,
+): Promise<{ releasedAfterMs?: number; gotFin: boolean }> {
   return new Promise((resolve) => {
     let finAt = 0;
     // allowHalfOpen: our side stays open after their FIN; we never end().
@@ -51,7 +55,15 @@ function neverFinish(host: string, port: number, waitMs: number): Promise<{ rele
 }
 
 export async function halfCloseEdgeCases(rt: CliRuntime, framed: readonly string[]): Promise<void> {
-  const s = await launch(rt, [...framed, "--max-frame", `${MAX_FRAME}`, "--linger-timeout", `${LINGER_MS}ms`, "--idle-timeout", "60s"]);
+  const s = await launch(rt, [
+    ...framed,
+    "--max-frame",
+    `${MAX_FRAME}`,
+    "--linger-timeout",
+    `${LINGER_MS}ms`,
+    "--idle-timeout",
+    "60s",
+  ]);
 
   const probe = new Probe(s.host, s.port).start();
   const payload = lines(4000, 256); // ~1 MB of complete lines
@@ -90,7 +102,15 @@ export async function halfCloseEdgeCases(rt: CliRuntime, framed: readonly string
 
 /** --linger-timeout 0: the peer that never sends its FIN is held well past the linger. */
 export async function lingerOffHoldsFinlessPeer(rt: CliRuntime, framed: readonly string[]): Promise<void> {
-  const s = await launch(rt, [...framed, "--max-frame", `${MAX_FRAME}`, "--linger-timeout", "0", "--idle-timeout", "60s"]);
+  const s = await launch(rt, [
+    ...framed,
+    "--max-frame",
+    `${MAX_FRAME}`,
+    "--linger-timeout",
+    "0",
+    "--idle-timeout",
+    "60s",
+  ]);
   const fin = await neverFinish(s.host, s.port, LINGER_MS + 2000);
   measure(rt, "half-close-linger-off", { finless_peer_released_after_ms: fin.releasedAfterMs ?? "never" });
   expect(fin.gotFin).toBe(true);

@@ -24,7 +24,16 @@ export async function idleClosesSilentConnections(rt: CliRuntime): Promise<void>
   const after = await settle(s.fds);
   const report = await probe.stop();
   const lifetimes = spread(crowd.peers.map((p) => (p.closedAt ?? Date.now()) - p.openedAt));
-  measure(rt, "idle", { conns: CONNS, idle_ms: IDLE_MS, fds_base: base, fds_held: held, fds_after: after, lifetime_p50_ms: lifetimes.p50, lifetime_max_ms: lifetimes.max, probe: formatProbe(report) });
+  measure(rt, "idle", {
+    conns: CONNS,
+    idle_ms: IDLE_MS,
+    fds_base: base,
+    fds_held: held,
+    fds_after: after,
+    lifetime_p50_ms: lifetimes.p50,
+    lifetime_max_ms: lifetimes.max,
+    probe: formatProbe(report),
+  });
 
   expect(allClosed, `${crowd.openCount} connections still open`).toBe(true);
   expect(crowd.peers.every((p) => p.how === "end"), "closed by the server's FIN").toBe(true);

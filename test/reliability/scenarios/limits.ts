@@ -31,7 +31,9 @@ async function attempt(crowd: Crowd, source: string, n: number, expected?: numbe
 /** Probe, then wait until the server has let go of the probe's connection (so it no longer counts). */
 async function probeAndSettle(host: string, port: number, holding: number): Promise<ProbeResult> {
   const r = await probeOnce(host, port);
-  expect(await eventually(() => liveServerSockets(port) <= holding, 5000, 20), "the probe's connection is let go").toBe(true);
+  expect(await eventually(() => liveServerSockets(port) <= holding, 5000, 20), "the probe's connection is let go").toBe(
+    true,
+  );
   return r;
 }
 
@@ -56,10 +58,17 @@ export async function limitsHoldExactly(rt: CliRuntime): Promise<void> {
   await eventually(() => s.fds() <= base + 2, 5000);
   const probeAfter = await probeOnce(s.host, s.port);
   measure(rt, "limits", {
-    held_a: heldA, held_b: heldB, held_c: heldC,
-    fds_base: base, fds_full: fdsFull,
-    refused: refused.length, refused_closed_p50_ms: refusedIn.p50, refused_closed_max_ms: refusedIn.max,
-    probe_when_full: probeWhileFull.ok ? "served" : `refused in ${probeWhileFull.ms.toFixed(0)}ms (${probeWhileFull.error})`,
+    held_a: heldA,
+    held_b: heldB,
+    held_c: heldC,
+    fds_base: base,
+    fds_full: fdsFull,
+    refused: refused.length,
+    refused_closed_p50_ms: refusedIn.p50,
+    refused_closed_max_ms: refusedIn.max,
+    probe_when_full: probeWhileFull.ok
+      ? "served"
+      : `refused in ${probeWhileFull.ms.toFixed(0)}ms (${probeWhileFull.error})`,
   });
 
   expect(heldA, "per-source cap on A").toBe(PER_IP);

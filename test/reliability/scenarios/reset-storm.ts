@@ -58,15 +58,27 @@ export async function resetStormLeavesNoTrace(rt: CliRuntime, service: readonly 
   const cpu0 = s.cpu();
   const t0 = Date.now();
   let n = 0;
-  const opened = crowd.open(CONNS, { sources: sources(10), batch: 200, connectTimeoutMs: 5000, onConnect: (p) => misbehave(n++, p.socket) });
+  const opened = crowd.open(CONNS, {
+    sources: sources(10),
+    batch: 200,
+    connectTimeoutMs: 5000,
+    onConnect: (p) => misbehave(n++, p.socket),
+  });
   const finished = await Promise.race([opened.then(() => true), sleep(STORM_LIMIT_MS).then(() => false)]);
   crowd.stop();
   if (!finished) {
     lag.disable();
     await crowd.destroyAll();
     const report = await probe.stop();
-    measure(rt, "reset-storm", { started: crowd.peers.length, of: CONNS, accept_error_lines: s.log().split("\n").filter((l) => l.includes("accept failed")).length, probe: formatProbe(report) });
-    expect.fail(`the storm did not finish in ${STORM_LIMIT_MS} ms: ${crowd.peers.length} of ${CONNS} connections started; the server stopped accepting`);
+    measure(rt, "reset-storm", {
+      started: crowd.peers.length,
+      of: CONNS,
+      accept_error_lines: s.log().split("\n").filter((l) => l.includes("accept failed")).length,
+      probe: formatProbe(report),
+    });
+    expect.fail(
+      `the storm did not finish in ${STORM_LIMIT_MS} ms: ${crowd.peers.length} of ${CONNS} connections started; the server stopped accepting`,
+    );
   }
   await eventually(() => crowd.closedCount === crowd.peers.length, 5000);
   const stormMs = Date.now() - t0;

@@ -44,15 +44,21 @@ export async function slowlorisIsCutAtFrameDeadline(rt: CliRuntime, framed: read
   const lines = policyLines(s.log(), "frame-timeout");
   const cutCount = await s.waitPolicy("frame-timeout", CONNS);
   measure(rt, "slowloris", {
-    conns: CONNS, open_ms: openMs, frame_ms: FRAME_MS,
-    lifetime_p50_ms: lifetimes.p50, lifetime_max_ms: lifetimes.max,
-    policy_log_lines: lines, counted: cutCount,
+    conns: CONNS,
+    open_ms: openMs,
+    frame_ms: FRAME_MS,
+    lifetime_p50_ms: lifetimes.p50,
+    lifetime_max_ms: lifetimes.max,
+    policy_log_lines: lines,
+    counted: cutCount,
     probe: formatProbe(report),
   });
   await crowd.destroyAll();
 
   expect(allCut, `${crowd.openCount} slowloris connections still open`).toBe(true);
-  expect(crowd.peers.every((p) => p.closedAt! - p.openedAt >= FRAME_MS - 50), "none cut before the deadline").toBe(true);
+  expect(crowd.peers.every((p) => p.closedAt! - p.openedAt >= FRAME_MS - 50), "none cut before the deadline").toBe(
+    true,
+  );
   expect(cutCount).toBe(CONNS);
   expect(lines, "policy closes are logged at a bounded rate").toBeLessThan(CONNS / 4);
   expect(s.log()).toMatch(/policy closes not logged \(rate limit\) suppressed=\d+/);

@@ -30,7 +30,10 @@ export async function runCleanups(timeoutMs = 10_000): Promise<void> {
     try {
       await Promise.race([
         Promise.resolve().then(undo),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`cleanup did not finish in ${timeoutMs} ms`)), timeoutMs))),
+        new Promise((
+          _,
+          reject,
+        ) => (timer = setTimeout(() => reject(new Error(`cleanup did not finish in ${timeoutMs} ms`)), timeoutMs))),
       ]);
     } catch (e) {
       errors.push(e);

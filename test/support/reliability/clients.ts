@@ -59,7 +59,10 @@ export class Crowd {
     const made: Peer[] = [];
     for (let i = 0; i < count && !this.#stopped; i += batch) {
       const n = Math.min(batch, count - i);
-      const group = Array.from({ length: n }, (_, j) => this.#connect(opts.sources[(i + j) % opts.sources.length]!, opts));
+      const group = Array.from(
+        { length: n },
+        (_, j) => this.#connect(opts.sources[(i + j) % opts.sources.length]!, opts),
+      );
       made.push(...(await Promise.all(group)));
     }
     return made;
@@ -67,7 +70,12 @@ export class Crowd {
 
   #connect(source: string, opts: OpenOptions): Promise<Peer> {
     return new Promise((resolve) => {
-      const socket = net.connect({ host: this.host, port: this.port, localAddress: source, allowHalfOpen: opts.allowHalfOpen ?? false });
+      const socket = net.connect({
+        host: this.host,
+        port: this.port,
+        localAddress: source,
+        allowHalfOpen: opts.allowHalfOpen ?? false,
+      });
       const peer: Peer = { socket, source, connected: false, closed: false, openedAt: Date.now(), received: 0 };
       this.peers.push(peer);
       const timer = setTimeout(() => {
@@ -155,7 +163,10 @@ export function sleep(ms: number): Promise<void> {
  * keeps returning the same value for `quietMs`; gives up after `timeoutMs`. Returns the
  * last value read, for the caller to assert on exactly.
  */
-export async function steady<T>(read: () => T, opts: { target?: T; quietMs?: number; timeoutMs?: number; everyMs?: number } = {}): Promise<T> {
+export async function steady<T>(
+  read: () => T,
+  opts: { target?: T; quietMs?: number; timeoutMs?: number; everyMs?: number } = {},
+): Promise<T> {
   const { quietMs = 300, timeoutMs = 5000, everyMs = 25 } = opts;
   const until = Date.now() + timeoutMs;
   let value = read();

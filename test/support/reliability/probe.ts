@@ -13,7 +13,13 @@ export interface ProbeResult {
 }
 
 /** One probe exchange: connect from `source`, send a line, wait for the same line back. */
-export function probeOnce(host: string, port: number, source = "127.0.0.1", timeoutMs = 5000, seq = 0): Promise<ProbeResult> {
+export function probeOnce(
+  host: string,
+  port: number,
+  source = "127.0.0.1",
+  timeoutMs = 5000,
+  seq = 0,
+): Promise<ProbeResult> {
   const line = Buffer.from(`probe ${seq} ${Math.random().toString(36).slice(2)}\n`);
   const t0 = performance.now();
   return new Promise((resolve) => {
@@ -27,11 +33,16 @@ export function probeOnce(host: string, port: number, source = "127.0.0.1", time
       socket.destroy();
     };
     const socket = net.connect({ host, port, localAddress: source });
-    const timer = setTimeout(() => settle(false, `no echo within ${timeoutMs} ms (got ${got.length} bytes)`), timeoutMs);
+    const timer = setTimeout(
+      () => settle(false, `no echo within ${timeoutMs} ms (got ${got.length} bytes)`),
+      timeoutMs,
+    );
     socket.on("connect", () => socket.write(line));
     socket.on("data", (b: Buffer) => {
       got = Buffer.concat([got, b]);
-      if (got.length >= line.length) settle(got.subarray(0, line.length).equals(line), got.equals(line) ? undefined : "wrong echo");
+      if (got.length >= line.length) {
+        settle(got.subarray(0, line.length).equals(line), got.equals(line) ? undefined : "wrong echo");
+      }
     });
     socket.on("error", (err: Error & { code?: string }) => settle(false, err.code ?? err.message));
     socket.on("close", () => settle(false, `closed after ${got.length} bytes`));

@@ -1,7 +1,7 @@
 // A real `switchboard serve` process for the reliability suite: started through
 // test/support/cli.ts on one runtime, with readers for what a test checks from the
 // outside (descriptors, memory, CPU, policy counters from the log) and a crash check.
-import { type CliRuntime, killTree, startServer, type RunningServer } from "../cli.ts";
+import { type CliRuntime, killTree, type RunningServer, startServer } from "../cli.ts";
 import { runCleanups } from "./cleanup.ts";
 import { cpuSeconds, fdCount, isAlive, rssBytes, startTicks } from "./procfs.ts";
 import { eventually, sleep } from "./clients.ts";
@@ -126,17 +126,23 @@ export function parseTotals(log: string): Record<string, number> {
 
 /** Count "connection closed by policy" lines (rate-limited, so at most the budget per second). */
 export function policyLines(log: string, reason?: string): number {
-  return log.split("\n").filter((l) => l.includes("connection closed by policy") && (!reason || l.includes(`reason=${reason} `))).length;
+  return log.split("\n").filter((l) =>
+    l.includes("connection closed by policy") && (!reason || l.includes(`reason=${reason} `))
+  ).length;
 }
 
-const CRASH = /uncaught|unhandled|panicked|segmentation fault|out of memory|RangeError|TypeError|ReferenceError|^\s+at .+:\d+:\d+\)?$/im;
+const CRASH =
+  /uncaught|unhandled|panicked|segmentation fault|out of memory|RangeError|TypeError|ReferenceError|^\s+at .+:\d+:\d+\)?$/im;
 
 export function crashSigns(log: string): string[] {
   return log.split("\n").filter((l) => CRASH.test(l));
 }
 
 /** SIGTERM, then wait for the exit (SIGKILL after `graceMs`). */
-export async function stopServer(s: Sb, graceMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+export async function stopServer(
+  s: Sb,
+  graceMs = 15_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   const t0 = performance.now();
   const r = await s.stop(graceMs);
   return { ...r, ms: performance.now() - t0 };

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
 import { ByteQueue, decodeEofAll } from "../../../src/codec/index.ts";
 import { parseSummary } from "../../../src/app/binary-summary.ts";
 import { binaryMessage, decodeJson, isJson, jsonMessage } from "../../../src/app/content.ts";
-import { type AppMessage, appEnvelope, encodeMessage, makeHeader } from "../../../src/app/envelope.ts";
+import { appEnvelope, type AppMessage, encodeMessage, makeHeader } from "../../../src/app/envelope.ts";
 import { handleRequest } from "../../../src/app/handler.ts";
 import { DEFAULT_DICTIONARY } from "../../../src/app/dictionary.ts";
 import { sha256Hex } from "../../../src/app/sha256.ts";
@@ -43,8 +43,14 @@ describe("app service", () => {
   });
 
   test("100 requests back to back in one write: 100 replies, in order", async () => {
-    const requests = Array.from({ length: 100 }, (_, i) =>
-      i % 3 === 0 ? search(i % 2 ? "morpheus" : `k${i}`) : i % 3 === 1 ? echo(`v${i}`) : binaryMessage(pattern(i * 10, i))
+    const requests = Array.from(
+      { length: 100 },
+      (_, i) =>
+        i % 3 === 0
+          ? search(i % 2 ? "morpheus" : `k${i}`)
+          : i % 3 === 1
+          ? echo(`v${i}`)
+          : binaryMessage(pattern(i * 10, i)),
     );
     const r = await talk(s.addr, [concat(requests.map((m) => encodeMessage(m)))]);
     const got = replies(r.received);
@@ -75,7 +81,9 @@ describe("app service", () => {
   });
 
   test("an invalid action gets an error result and the connection carries on", async () => {
-    const r = await talk(s.addr, [encodeMessage(jsonMessage({ action: "x" })), encodeMessage(search("ring"))], { gapMs: 20 });
+    const r = await talk(s.addr, [encodeMessage(jsonMessage({ action: "x" })), encodeMessage(search("ring"))], {
+      gapMs: 20,
+    });
     const got = replies(r.received).map(body);
     expect(got[0]).toEqual({ result: 'Error: invalid action "x".', error: "invalid-action" });
     expect(got[1]).toEqual({ result: "In the caves beneath the Misty Mountains. \u{1f48d}" });
@@ -95,7 +103,11 @@ describe("app service", () => {
       ["required header missing", header({ "content-type": "text/json", "content-length": 0 }), "missing-header"],
       ["content-length negative", good({ "content-length": -5 }), "bad-content-length"],
       ["content-length not an integer", good({ "content-length": 2.5 }), "bad-content-length"],
-      ["content-length over --max-frame (no content sent)", good({ "content-length": 64 * 1024 + 1 }), "content-too-large"],
+      [
+        "content-length over --max-frame (no content sent)",
+        good({ "content-length": 64 * 1024 + 1 }),
+        "content-too-large",
+      ],
       ["content not UTF-8", concat([good({}), new Uint8Array([0xc3, 0x28])]), "content-not-utf8"],
       ["content not JSON", concat([good({}), enc.encode("{[")]), "content-not-json"],
       ["half-close inside a message", good({ "content-length": 10 }), "truncated"],
@@ -131,7 +143,13 @@ describe("app service", () => {
     });
 
     test("requests before the bad one are answered first, nothing after it", async () => {
-      const wire = concat([encodeMessage(echo(1)), encodeMessage(echo(2)), new Uint8Array([0, 3]), enc.encode("bad"), encodeMessage(echo(3))]);
+      const wire = concat([
+        encodeMessage(echo(1)),
+        encodeMessage(echo(2)),
+        new Uint8Array([0, 3]),
+        enc.encode("bad"),
+        encodeMessage(echo(3)),
+      ]);
       const r = await talk(s.addr, [wire], { halfClose: false });
       const got = replies(r.received).map(body);
       expect(got.map((b) => b.result)).toEqual([1, 2, "Error: header is not valid JSON."]);

@@ -21,7 +21,9 @@ describe("AppClient", () => {
     const big = pattern(512 * 1024, 3);
     const bin = client.request(binaryMessage(big));
     const got = await Promise.all(pending);
-    expect(got.map((m) => (decodeJson(m) as { result: number }).result)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    expect(got.map((m) => (decodeJson(m) as { result: number }).result)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i),
+    );
     expect(parseSummary((await bin).content)).toEqual({ length: big.length, sha256: sha256Hex(big) });
     expect(client.outstanding).toBe(0);
     client.end();

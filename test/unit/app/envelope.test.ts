@@ -3,7 +3,7 @@
 import { describe, expect, test } from "vitest";
 import { ByteQueue, CodecError, decodeAll, decodeEofAll } from "../../../src/codec/index.ts";
 import { binaryMessage, jsonMessage } from "../../../src/app/content.ts";
-import { type AppMessage, appEnvelope, encodeMessage, HOST_BYTEORDER, makeHeader } from "../../../src/app/envelope.ts";
+import { appEnvelope, type AppMessage, encodeMessage, HOST_BYTEORDER, makeHeader } from "../../../src/app/envelope.ts";
 import { AppProtocolError } from "../../../src/app/errors.ts";
 import { concat, pattern, sameBytes } from "../../support/sockets.ts";
 
@@ -49,19 +49,25 @@ describe("wire layout", () => {
   });
 
   test("a header over 255 bytes uses both length bytes", () => {
-    const msg = { header: { ...makeHeader("text/json", "utf-8", 0), pad: "x".repeat(300) }, content: new Uint8Array(0) };
+    const msg = {
+      header: { ...makeHeader("text/json", "utf-8", 0), pad: "x".repeat(300) },
+      content: new Uint8Array(0),
+    };
     const wire = encodeMessage(msg);
     expect((wire[0]! << 8) | wire[1]!).toBe(wire.length - 2);
     expect(decodeOne(wire)[0]!.header.pad).toBe("x".repeat(300));
   });
 
   test("encoding refuses a content-length that does not match the content", () => {
-    expect(() => encodeMessage({ header: makeHeader("x", "binary", 3), content: new Uint8Array(2) })).toThrow(CodecError);
+    expect(() => encodeMessage({ header: makeHeader("x", "binary", 3), content: new Uint8Array(2) })).toThrow(
+      CodecError,
+    );
   });
 
   test("Python-style headers (spaces after separators, extra fields, non-ASCII) decode", () => {
     const content = enc.encode('{"action": "search", "value": "\u{1f436}"}');
-    const header = `{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": ${content.length}, "x-extra": "\u00e9"}`;
+    const header =
+      `{"byteorder": "big", "content-type": "text/json", "content-encoding": "utf-8", "content-length": ${content.length}, "x-extra": "\u00e9"}`;
     const [msg] = decodeOne(rawMessage(header, content));
     expect(msg!.header["content-type"]).toBe("text/json");
     expect(msg!.header["x-extra"]).toBe("\u00e9");
@@ -145,7 +151,9 @@ describe("limits are checked from the length fields, before buffering", () => {
     const q = new ByteQueue();
     q.push(rawMessage(JSON.stringify(ok)));
     expect(decodeAll(appEnvelope(), q)).toEqual([]); // waits for the content
-    expect(reason(() => decodeOne(rawMessage(JSON.stringify(makeHeader("b", "binary", 1024 * 1024 + 1)))))).toBe("content-too-large");
+    expect(reason(() => decodeOne(rawMessage(JSON.stringify(makeHeader("b", "binary", 1024 * 1024 + 1)))))).toBe(
+      "content-too-large",
+    );
   });
 });
 
@@ -157,7 +165,11 @@ describe("malformed input is named", () => {
     ["header JSON but not an object", rawMessage("[1,2]"), "header-not-json"],
     ["header null", rawMessage("null"), "header-not-json"],
     ["header not UTF-8", rawMessage(new Uint8Array([0x7b, 0xff, 0xfe, 0x7d])), "header-not-utf8"],
-    ["missing content-length", rawMessage('{"byteorder":"little","content-type":"a","content-encoding":"b"}'), "missing-header"],
+    [
+      "missing content-length",
+      rawMessage('{"byteorder":"little","content-type":"a","content-encoding":"b"}'),
+      "missing-header",
+    ],
     ["missing everything", rawMessage("{}"), "missing-header"],
     ["negative content-length", rawMessage(good({ "content-length": -1 })), "bad-content-length"],
     ["fractional content-length", rawMessage(good({ "content-length": 1.5 })), "bad-content-length"],

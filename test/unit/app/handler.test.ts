@@ -20,7 +20,9 @@ const raw = (contentType: string, encoding: string, content: Uint8Array): AppMes
 describe("text/json requests", () => {
   test("search finds the tutorial's entries, emoji keys included", () => {
     expect(ask({ action: "search", value: "morpheus" }).body).toEqual({ result: "Follow the white rabbit. \u{1f430}" });
-    expect(ask({ action: "search", value: "ring" }).body).toEqual({ result: "In the caves beneath the Misty Mountains. \u{1f48d}" });
+    expect(ask({ action: "search", value: "ring" }).body).toEqual({
+      result: "In the caves beneath the Misty Mountains. \u{1f48d}",
+    });
     expect(ask({ action: "search", value: "\u{1f436}" }).body).toEqual({ result: "\u{1f43e} Playing ball! \u{1f3d0}" });
   });
 
@@ -34,7 +36,9 @@ describe("text/json requests", () => {
     const dict = dictionaryFrom(JSON.parse('{"a": {"nested": [1]}, "__proto__": "proto!", "x": ""}'));
     expect(ask({ action: "search", value: "a" }, dict).body).toEqual({ result: { nested: [1] } });
     expect(ask({ action: "search", value: "__proto__" }, dict).body).toEqual({ result: "proto!" });
-    expect(ask({ action: "search", value: "constructor" }, dict).body).toEqual({ result: 'No match for "constructor".' });
+    expect(ask({ action: "search", value: "constructor" }, dict).body).toEqual({
+      result: 'No match for "constructor".',
+    });
     expect(ask({ action: "search", value: "x" }, dict).body).toEqual({ result: "" });
   });
 

@@ -12,13 +12,21 @@ describe("request", () => {
   let s: Running;
   let at: string;
   beforeAll(async () => {
-    s = await serve(appService({ dictionary: dictionaryFrom({ ring: "In the caves beneath the Misty Mountains. \u{1f48d}", n: 42 }) }));
+    s = await serve(
+      appService({
+        dictionary: dictionaryFrom({ ring: "In the caves beneath the Misty Mountains. \u{1f48d}", n: 42 }),
+      }),
+    );
     at = `127.0.0.1:${s.port}`;
   });
   afterAll(() => s.stop());
 
   test("search VALUE prints the dictionary value, exit 0", async () => {
-    expect(await cli(["request", at, "search", "ring"])).toMatchObject({ code: 0, stdout: "In the caves beneath the Misty Mountains. \u{1f48d}\n", stderr: "" });
+    expect(await cli(["request", at, "search", "ring"])).toMatchObject({
+      code: 0,
+      stdout: "In the caves beneath the Misty Mountains. \u{1f48d}\n",
+      stderr: "",
+    });
     expect(await cli(["request", at, "search", "n"])).toMatchObject({ code: 0, stdout: "42\n" });
   });
 
@@ -50,16 +58,22 @@ describe("request", () => {
     const r = await cli(["request", at, "--binary"], { stdin: data });
     expect(r.code).toBe(0);
     const summary = `length=300000 sha256=${sha256Hex(data)}`;
-    expect(r.stdout).toBe(`binary reply (binary/custom-server-binary-type, ${summary.length} bytes): ${summary} (matches the 300000 bytes sent)\n`);
+    expect(r.stdout).toBe(
+      `binary reply (binary/custom-server-binary-type, ${summary.length} bytes): ${summary} (matches the 300000 bytes sent)\n`,
+    );
     const t = await cli(["request", at, "-b", "hi", "there"]);
     expect(t.stdout).toContain(`length=8 sha256=${sha256Hex(new TextEncoder().encode("hi there"))}`);
-    const f = await cli(["request", at, "--binary", "--file", "data.bin", "--content-type", "image/x-test"], { files: { "data.bin": "file bytes" } });
+    const f = await cli(["request", at, "--binary", "--file", "data.bin", "--content-type", "image/x-test"], {
+      files: { "data.bin": "file bytes" },
+    });
     expect(f.stdout).toContain("length=10 ");
   });
 
   test("-v prints both headers to stderr", async () => {
     const r = await cli(["request", at, "-v", "search", "ring"]);
-    expect(r.stderr).toMatch(/request header: \{"byteorder":"(little|big)","content-type":"text\/json","content-encoding":"utf-8","content-length":\d+\}/);
+    expect(r.stderr).toMatch(
+      /request header: \{"byteorder":"(little|big)","content-type":"text\/json","content-encoding":"utf-8","content-length":\d+\}/,
+    );
     expect(r.stderr).toMatch(/reply header: /);
   });
 

@@ -11,7 +11,9 @@ test("FIPS 180-4 / NIST test vectors", () => {
   expect(sha256Hex(enc.encode("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))).toBe(
     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
   );
-  expect(sha256Hex(new Uint8Array(1_000_000).fill(0x61))).toBe("cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  expect(sha256Hex(new Uint8Array(1_000_000).fill(0x61))).toBe(
+    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+  );
 });
 
 test("agrees with crypto.subtle.digest at every length around the block and padding edges", async () => {

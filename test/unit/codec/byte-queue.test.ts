@@ -196,19 +196,24 @@ describe("ByteQueue.readUint", () => {
 
   test("property: matches DataView on any split", () => {
     fc.assert(
-      fc.property(fc.uint8Array({ minLength: 8, maxLength: 8 }), fc.nat({ max: 7 }), fc.nat({ max: 7 }), (b, c1, c2) => {
-        const [x, y] = [Math.min(c1, c2), Math.max(c1, c2)];
-        const q = queueOf(b.subarray(0, x), b.subarray(x, y), b.subarray(y));
-        const dv = new DataView(b.buffer, b.byteOffset, 8);
-        expect(q.readUint(0, 1)).toBe(dv.getUint8(0));
-        expect(q.readUint(0, 2)).toBe(dv.getUint16(0));
-        expect(q.readUint(0, 4)).toBe(dv.getUint32(0));
-        expect(q.readUint(4, 4)).toBe(dv.getUint32(4));
-        const big = dv.getBigUint64(0);
-        const v = q.readUint(0, 8);
-        if (big <= BigInt(Number.MAX_SAFE_INTEGER)) expect(v).toBe(Number(big));
-        else expect(Number.isSafeInteger(v)).toBe(false);
-      }),
+      fc.property(
+        fc.uint8Array({ minLength: 8, maxLength: 8 }),
+        fc.nat({ max: 7 }),
+        fc.nat({ max: 7 }),
+        (b, c1, c2) => {
+          const [x, y] = [Math.min(c1, c2), Math.max(c1, c2)];
+          const q = queueOf(b.subarray(0, x), b.subarray(x, y), b.subarray(y));
+          const dv = new DataView(b.buffer, b.byteOffset, 8);
+          expect(q.readUint(0, 1)).toBe(dv.getUint8(0));
+          expect(q.readUint(0, 2)).toBe(dv.getUint16(0));
+          expect(q.readUint(0, 4)).toBe(dv.getUint32(0));
+          expect(q.readUint(4, 4)).toBe(dv.getUint32(4));
+          const big = dv.getBigUint64(0);
+          const v = q.readUint(0, 8);
+          if (big <= BigInt(Number.MAX_SAFE_INTEGER)) expect(v).toBe(Number(big));
+          else expect(Number.isSafeInteger(v)).toBe(false);
+        },
+      ),
       { numRuns: RUNS },
     );
   });
@@ -227,14 +232,21 @@ describe("ByteQueue model check", () => {
   const opArb: fc.Arbitrary<Op> = fc.oneof(
     fc.record({ op: fc.constant("push" as const), data: fc.oneof(fc.uint8Array({ maxLength: 12 }), dataArb) }),
     // Mostly small steps, so consumption often stops inside a chunk.
-    fc.record({ op: fc.constantFrom("take" as const, "skip" as const, "peek" as const), n: fc.oneof(fc.nat({ max: 3 }), fc.nat({ max: 20 })) }),
+    fc.record({
+      op: fc.constantFrom("take" as const, "skip" as const, "peek" as const),
+      n: fc.oneof(fc.nat({ max: 3 }), fc.nat({ max: 20 })),
+    }),
     fc.record({ op: fc.constant("byteAt" as const), i: fc.nat({ max: 20 }) }),
     fc.record({
       op: fc.constant("indexOf" as const),
       seq: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 3 }).map((a) => Uint8Array.from(a)),
       from: fc.nat({ max: 20 }),
     }),
-    fc.record({ op: fc.constant("readUint" as const), offset: fc.nat({ max: 12 }), width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const) }),
+    fc.record({
+      op: fc.constant("readUint" as const),
+      offset: fc.nat({ max: 12 }),
+      width: fc.constantFrom(1 as const, 2 as const, 4 as const, 8 as const),
+    }),
   );
 
   test("property: any sequence of operations behaves like a plain byte array", () => {

@@ -36,8 +36,15 @@ describe("delimited: decoding", () => {
   });
 
   test("multi-byte delimiters split across chunks", () => {
-    expect(lines({ delimiter: "\r\n" }, "GET / HTTP/1.0\r", "\nHost: x\r\n", "\r\n")).toEqual(["GET / HTTP/1.0", "Host: x", ""]);
-    expect(lines({ delimiter: "\r\n\r\n" }, "head\r\n", "still head\r\n\r", "\nbody")).toEqual(["head\r\nstill head", "body"]);
+    expect(lines({ delimiter: "\r\n" }, "GET / HTTP/1.0\r", "\nHost: x\r\n", "\r\n")).toEqual([
+      "GET / HTTP/1.0",
+      "Host: x",
+      "",
+    ]);
+    expect(lines({ delimiter: "\r\n\r\n" }, "head\r\n", "still head\r\n\r", "\nbody")).toEqual([
+      "head\r\nstill head",
+      "body",
+    ]);
     expect(lines({ delimiter: bytes(0) }, "a\0b", "\0")).toEqual(["a", "b"]);
   });
 
@@ -139,7 +146,9 @@ describe("delimited: limits", () => {
   });
 
   test("discard mode drops overlong frames, counts them, and carries on", () => {
-    for (const chunks of [["waytoolong\nok\nalsowaytoolong\nfine\n"], "waytoolong\nok\nalsowaytoolong\nfine\n".split("")]) {
+    for (
+      const chunks of [["waytoolong\nok\nalsowaytoolong\nfine\n"], "waytoolong\nok\nalsowaytoolong\nfine\n".split("")]
+    ) {
       const c = delimited({ maxLength: 4, onOverflow: "discard" });
       const r = new FrameReader(c);
       const got = chunks.flatMap((ch) => {
@@ -241,7 +250,9 @@ describe("delimited: properties", () => {
   test("property: discard mode decodes exactly the in-limit frames of any line mix", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.array(fc.constantFrom(0x61, 0x62), { maxLength: 12 }).map((a) => Uint8Array.from(a)), { maxLength: 12 }),
+        fc.array(fc.array(fc.constantFrom(0x61, 0x62), { maxLength: 12 }).map((a) => Uint8Array.from(a)), {
+          maxLength: 12,
+        }),
         fc.integer({ min: 0, max: 8 }),
         fc.nat({ max: 39 }),
         (frames, maxLength, size) => {

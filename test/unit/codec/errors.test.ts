@@ -14,7 +14,9 @@ describe("codec errors", () => {
 
   test("FrameTooLarge prints huge sizes as integers, and lower bounds as such", () => {
     expect(new FrameTooLarge(2 ** 60, 10).message).toBe("frame of 1152921504606846976 bytes exceeds the 10-byte limit");
-    expect(new FrameTooLarge(11, 10, { atLeast: true }).message).toBe("frame of at least 11 bytes exceeds the 10-byte limit");
+    expect(new FrameTooLarge(11, 10, { atLeast: true }).message).toBe(
+      "frame of at least 11 bytes exceeds the 10-byte limit",
+    );
   });
 
   test("MalformedFrame and UnexpectedEof", () => {

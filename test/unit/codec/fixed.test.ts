@@ -52,7 +52,12 @@ describe("fixedLength", () => {
   const sizes = fc.integer({ min: 1, max: 16 });
 
   test("property: round-trips under any split", () => {
-    assertRoundTrip(sizes, fixedLength, (n) => fc.array(fc.uint8Array({ minLength: n, maxLength: n }), { maxLength: 12 }), sameBytes);
+    assertRoundTrip(
+      sizes,
+      fixedLength,
+      (n) => fc.array(fc.uint8Array({ minLength: n, maxLength: n }), { maxLength: 12 }),
+      sameBytes,
+    );
   });
 
   test("property: garbage yields only CodecErrors and never more than n - 1 bytes buffered", () => {

@@ -72,7 +72,18 @@ describe("parseFraming", () => {
   });
 
   test("spec names for help text", () => {
-    expect(FRAMING_NAMES).toEqual(["line", "crlf", "fixed:N", "lp:u8", "lp:u16", "lp:u32", "lp:u64", "lp:asciiN", "delim:HEX", "eof"]);
+    expect(FRAMING_NAMES).toEqual([
+      "line",
+      "crlf",
+      "fixed:N",
+      "lp:u8",
+      "lp:u16",
+      "lp:u32",
+      "lp:u64",
+      "lp:asciiN",
+      "delim:HEX",
+      "eof",
+    ]);
     for (const s of FRAMING_SPECS) expect(s.description.length).toBeGreaterThan(5);
   });
 
@@ -86,7 +97,19 @@ describe("parseFraming", () => {
   });
 
   // Every spec the CLI accepts, with frames that spec can carry.
-  const specs = fc.constantFrom("line", "crlf", "fixed:3", "lp:u8", "lp:u16", "lp:u32", "lp:u64", "lp:ascii3", "lp:ascii20", "delim:0d0a0d0a", "delim:00");
+  const specs = fc.constantFrom(
+    "line",
+    "crlf",
+    "fixed:3",
+    "lp:u8",
+    "lp:u16",
+    "lp:u32",
+    "lp:u64",
+    "lp:ascii3",
+    "lp:ascii20",
+    "delim:0d0a0d0a",
+    "delim:00",
+  );
   const framesFor = (spec: string) => {
     const frame = spec === "fixed:3"
       ? fc.uint8Array({ minLength: 3, maxLength: 3 })
@@ -100,7 +123,10 @@ describe("parseFraming", () => {
 
   test("property: every spec survives garbage with only CodecErrors and bounded buffering", () => {
     // Largest header (20 ASCII digits) or delimiter (4 bytes) plus the frame limit.
-    assertGarbageSafe(fc.constantFrom(...["eof"], ...["line", "lp:u32", "lp:u64", "lp:ascii20", "delim:0d0a0d0a", "fixed:3"]),
-      (spec) => parseFraming(spec, { maxFrame: 64 }), () => 64 + 20);
+    assertGarbageSafe(
+      fc.constantFrom(...["eof"], ...["line", "lp:u32", "lp:u64", "lp:ascii20", "delim:0d0a0d0a", "fixed:3"]),
+      (spec) => parseFraming(spec, { maxFrame: 64 }),
+      () => 64 + 20,
+    );
   });
 });

@@ -63,7 +63,10 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** Feeds chunks to a decoder; returns the frames from decode() and from the EOF drain separately. */
-export function feed<F>(decoder: Decoder<F>, chunks: readonly Uint8Array[]): { frames: F[]; atEof: F[]; maxLeft: number } {
+export function feed<F>(
+  decoder: Decoder<F>,
+  chunks: readonly Uint8Array[],
+): { frames: F[]; atEof: F[]; maxLeft: number } {
   const q = new ByteQueue();
   const frames: F[] = [];
   let maxLeft = 0;
@@ -140,12 +143,17 @@ export function assertGarbageSafe<P, F>(
 export function biasedBytes(favourites: readonly number[], maxLength = 400): fc.Arbitrary<Uint8Array> {
   return fc.oneof(
     fc.uint8Array({ maxLength }),
-    fc.array(fc.oneof(fc.constantFrom(...favourites), fc.integer({ min: 0, max: 255 })), { maxLength }).map((a) => Uint8Array.from(a)),
+    fc.array(fc.oneof(fc.constantFrom(...favourites), fc.integer({ min: 0, max: 255 })), { maxLength }).map((a) =>
+      Uint8Array.from(a)
+    ),
   );
 }
 
 /** Pushes `header` one byte at a time and returns the error thrown plus the queue length then. */
-export function errorAtHeader<F>(decoder: Decoder<F>, header: Uint8Array): { error: unknown; at: number; queued: number } {
+export function errorAtHeader<F>(
+  decoder: Decoder<F>,
+  header: Uint8Array,
+): { error: unknown; at: number; queued: number } {
   const q = new ByteQueue();
   for (let i = 0; i < header.length; i++) {
     q.push(header.subarray(i, i + 1));

@@ -63,7 +63,10 @@ describe("lengthPrefixed (binary, big-endian)", () => {
   });
 
   test("lengthIncludesHeader with a length smaller than the header is MalformedFrame", () => {
-    const { error, queued } = errorAtHeader(lengthPrefixed({ width: 4, lengthIncludesHeader: true }), bytes(0, 0, 0, 3));
+    const { error, queued } = errorAtHeader(
+      lengthPrefixed({ width: 4, lengthIncludesHeader: true }),
+      bytes(0, 0, 0, 3),
+    );
     expect(error).toBeInstanceOf(MalformedFrame);
     expect((error as Error).message).toContain("smaller than the 4-byte header");
     expect(queued).toBe(4);
@@ -88,7 +91,10 @@ describe("lengthPrefixed (binary, big-endian)", () => {
   });
 
   test("u64 lengths above 2^53 are FrameTooLarge even with the largest possible limit", () => {
-    const { error } = errorAtHeader(lengthPrefixed({ width: 8, maxFrame: Number.MAX_SAFE_INTEGER }), bytes(0, 0x20, 0, 0, 0, 0, 0, 0));
+    const { error } = errorAtHeader(
+      lengthPrefixed({ width: 8, maxFrame: Number.MAX_SAFE_INTEGER }),
+      bytes(0, 0x20, 0, 0, 0, 0, 0, 0),
+    );
     expect(error).toBeInstanceOf(FrameTooLarge);
   });
 
@@ -108,7 +114,9 @@ describe("lengthPrefixed (binary, big-endian)", () => {
   test("encoder: FrameTooLarge for frames over the limit or the field width", () => {
     expect(() => encodeAll(lengthPrefixed({ width: 2, maxFrame: 3 }), [new Uint8Array(4)])).toThrow(FrameTooLarge);
     expect(() => encodeAll(lengthPrefixed({ width: 1 }), [new Uint8Array(256)])).toThrow(FrameTooLarge);
-    expect(() => encodeAll(lengthPrefixed({ width: 1, lengthIncludesHeader: true }), [new Uint8Array(255)])).toThrow(FrameTooLarge);
+    expect(() => encodeAll(lengthPrefixed({ width: 1, lengthIncludesHeader: true }), [new Uint8Array(255)])).toThrow(
+      FrameTooLarge,
+    );
     expect(encodeAll(lengthPrefixed({ width: 1 }), [new Uint8Array(255)]).length).toBe(256);
   });
 
@@ -160,7 +168,9 @@ describe("asciiLengthPrefixed", () => {
   test("encoder: FrameTooLarge when the length has more digits than the header", () => {
     expect(() => encodeAll(asciiLengthPrefixed({ digits: 1 }), [new Uint8Array(10)])).toThrow(FrameTooLarge);
     expect(text(encodeAll(asciiLengthPrefixed({ digits: 1 }), [ascii("123456789")]))).toBe("9123456789");
-    expect(() => encodeAll(asciiLengthPrefixed({ digits: 5, maxFrame: 4 }), [new Uint8Array(5)])).toThrow(FrameTooLarge);
+    expect(() => encodeAll(asciiLengthPrefixed({ digits: 5, maxFrame: 4 }), [new Uint8Array(5)])).toThrow(
+      FrameTooLarge,
+    );
   });
 
   test("partial frame at EOF and option validation", () => {
@@ -189,7 +199,12 @@ describe("length-prefixed: properties", () => {
 
   test("property: ascii frames round-trip under any split", () => {
     const params = fc.record({ digits: fc.integer({ min: 2, max: 20 }), maxFrame: fc.integer({ min: 0, max: 60 }) });
-    assertRoundTrip(params, asciiLengthPrefixed, (p) => fc.array(fc.uint8Array({ maxLength: p.maxFrame }), { maxLength: 10 }), sameBytes);
+    assertRoundTrip(
+      params,
+      asciiLengthPrefixed,
+      (p) => fc.array(fc.uint8Array({ maxLength: p.maxFrame }), { maxLength: 10 }),
+      sameBytes,
+    );
   });
 
   test("property: binary garbage yields only CodecErrors; at most header + maxFrame buffered", () => {
@@ -198,14 +213,22 @@ describe("length-prefixed: properties", () => {
 
   test("property: ascii garbage yields only CodecErrors; at most header + maxFrame buffered", () => {
     const params = fc.record({ digits: fc.integer({ min: 1, max: 20 }), maxFrame: fc.integer({ min: 0, max: 60 }) });
-    assertGarbageSafe(params, asciiLengthPrefixed, (p) => p.digits + p.maxFrame, () => biasedBytes([0x30, 0x30, 0x30, 0x31, 0x32, 0x35]));
+    assertGarbageSafe(
+      params,
+      asciiLengthPrefixed,
+      (p) => p.digits + p.maxFrame,
+      () => biasedBytes([0x30, 0x30, 0x30, 0x31, 0x32, 0x35]),
+    );
   });
 
   test("property: any oversize length field is FrameTooLarge with only the header buffered", () => {
-    const cases = fc.record({ width: fc.constantFrom(...widths), maxFrame: fc.integer({ min: 0, max: 200 }) }).chain((p) =>
+    const cases = fc.record({ width: fc.constantFrom(...widths), maxFrame: fc.integer({ min: 0, max: 200 }) }).chain((
+      p,
+    ) =>
       fc.uint8Array({ minLength: p.width, maxLength: p.width })
         .filter((h) => h.reduce((v, b) => v * 256 + b, 0) > p.maxFrame)
-        .map((header) => ({ ...p, header })));
+        .map((header) => ({ ...p, header }))
+    );
     fc.assert(
       fc.property(cases, ({ width, maxFrame, header }) => {
         const { error, at, queued } = errorAtHeader(lengthPrefixed({ width, maxFrame }), header);
@@ -220,11 +243,13 @@ describe("length-prefixed: properties", () => {
   test("property: any ascii header over the limit is FrameTooLarge with only the header buffered", () => {
     // maxFrame below the largest header value, so an oversize header exists.
     const params = fc.integer({ min: 1, max: 20 }).chain((digits) =>
-      fc.record({ digits: fc.constant(digits), maxFrame: fc.integer({ min: 0, max: Math.min(200, 10 ** digits - 2) }) }));
+      fc.record({ digits: fc.constant(digits), maxFrame: fc.integer({ min: 0, max: Math.min(200, 10 ** digits - 2) }) })
+    );
     const cases = params.chain((p) =>
       fc.array(fc.integer({ min: 0x30, max: 0x39 }), { minLength: p.digits, maxLength: p.digits })
         .filter((h) => Number(String.fromCharCode(...h)) > p.maxFrame)
-        .map((h) => ({ ...p, header: Uint8Array.from(h) })));
+        .map((h) => ({ ...p, header: Uint8Array.from(h) }))
+    );
     fc.assert(
       fc.property(cases, ({ digits, maxFrame, header }) => {
         const { error, at, queued } = errorAtHeader(asciiLengthPrefixed({ digits, maxFrame }), header);

@@ -5,7 +5,19 @@ import { decodeEofAll } from "../../../src/codec/codec.ts";
 import { FrameTooLarge } from "../../../src/codec/errors.ts";
 import { FrameReader } from "../../../src/codec/frame-reader.ts";
 import { readToEof } from "../../../src/codec/read-to-eof.ts";
-import { ascii, assertGarbageSafe, concat, encodeAll, errorAtHeader, feed, sameBytes, split, splitArb, text, RUNS } from "./helpers.ts";
+import {
+  ascii,
+  assertGarbageSafe,
+  concat,
+  encodeAll,
+  errorAtHeader,
+  feed,
+  RUNS,
+  sameBytes,
+  split,
+  splitArb,
+  text,
+} from "./helpers.ts";
 
 describe("readToEof", () => {
   test("decode never yields; EOF yields everything as one frame, once", () => {
@@ -59,7 +71,11 @@ describe("readToEof", () => {
   });
 
   test("property: garbage yields only CodecErrors; never more than maxLength buffered", () => {
-    assertGarbageSafe(fc.integer({ min: 0, max: 300 }), (maxLength) => readToEof({ maxLength }), (maxLength) => maxLength);
+    assertGarbageSafe(
+      fc.integer({ min: 0, max: 300 }),
+      (maxLength) => readToEof({ maxLength }),
+      (maxLength) => maxLength,
+    );
   });
 
   test("decodeEofAll copies a multi-chunk message once", () => {

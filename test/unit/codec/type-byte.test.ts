@@ -4,14 +4,25 @@ import { MalformedFrame, UnexpectedEof } from "../../../src/codec/errors.ts";
 import { FrameReader } from "../../../src/codec/frame-reader.ts";
 import { typeByte } from "../../../src/codec/type-byte.ts";
 import type { TypedFrame } from "../../../src/codec/type-byte.ts";
-import { assertGarbageSafe, assertRoundTrip, biasedBytes, bytes, encodeAll, errorAtHeader, hex, sameBytes } from "./helpers.ts";
+import {
+  assertGarbageSafe,
+  assertRoundTrip,
+  biasedBytes,
+  bytes,
+  encodeAll,
+  errorAtHeader,
+  hex,
+  sameBytes,
+} from "./helpers.ts";
 
 const table = { 1: 4, 2: 0, 0x7f: 2 };
 
 describe("typeByte", () => {
   test("the type byte picks the payload length from the table", () => {
     const c = typeByte({ lengths: table });
-    expect(hex(encodeAll(c, [{ type: 1, payload: bytes(0, 0, 0, 42) }, { type: 2, payload: bytes() }]))).toBe("01 00 00 00 2a 02");
+    expect(hex(encodeAll(c, [{ type: 1, payload: bytes(0, 0, 0, 42) }, { type: 2, payload: bytes() }]))).toBe(
+      "01 00 00 00 2a 02",
+    );
     const r = new FrameReader(c);
     expect(r.push(bytes(1, 0, 0))).toEqual([]);
     const got = r.push(bytes(0, 42, 2, 0x7f, 9, 9));
@@ -68,7 +79,10 @@ describe("typeByte", () => {
       (lengths) => typeByte({ lengths }),
       (lengths) => {
         const frame = fc.constantFrom(...lengths.keys()).chain((type) =>
-          fc.uint8Array({ minLength: lengths.get(type)!, maxLength: lengths.get(type)! }).map((payload): TypedFrame => ({ type, payload })));
+          fc.uint8Array({ minLength: lengths.get(type)!, maxLength: lengths.get(type)! }).map((
+            payload,
+          ): TypedFrame => ({ type, payload }))
+        );
         return fc.array(frame, { maxLength: 12 });
       },
       (a, b) => a.type === b.type && sameBytes(a.payload, b.payload),

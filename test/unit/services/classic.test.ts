@@ -22,7 +22,9 @@ function checkChargen(bytes: Uint8Array): number {
   const full = str(bytes.subarray(0, 95 * 74));
   for (let n = 0; n < lines; n++) {
     const got = str(bytes.subarray(n * 74, n * 74 + 74));
-    if (got !== full.slice((n % 95) * 74, (n % 95) * 74 + 74)) throw new Error(`line ${n} is wrong: ${JSON.stringify(got)}`);
+    if (got !== full.slice((n % 95) * 74, (n % 95) * 74 + 74)) {
+      throw new Error(`line ${n} is wrong: ${JSON.stringify(got)}`);
+    }
   }
   return lines;
 }
@@ -90,16 +92,20 @@ describe("chargen (RFC 864)", () => {
     let last = -1;
     let since = 0;
     let polls = 0;
-    await waitFor(() => {
-      const now = c.written();
-      if (now !== last || now === 0) {
-        last = now;
-        since = Date.now();
-        polls = 0;
-        return false;
-      }
-      return ++polls >= 100 && Date.now() - since >= 500;
-    }, "chargen to stop producing (no growth for 500 ms)", 30_000);
+    await waitFor(
+      () => {
+        const now = c.written();
+        if (now !== last || now === 0) {
+          last = now;
+          since = Date.now();
+          polls = 0;
+          return false;
+        }
+        return ++polls >= 100 && Date.now() - since >= 500;
+      },
+      "chargen to stop producing (no growth for 500 ms)",
+      30_000,
+    );
     const stalled = c.written();
     await sleep(300);
     expect(c.written()).toBe(stalled);
@@ -131,7 +137,9 @@ describe("chargen (RFC 864)", () => {
 
 describe("daytime (RFC 867)", () => {
   test("formats the RFC's suggested syntax, in UTC", () => {
-    expect(formatDaytime(new Date(Date.UTC(1982, 1, 22, 17, 37, 43)))).toBe("Monday, February 22, 1982 17:37:43-UTC\r\n");
+    expect(formatDaytime(new Date(Date.UTC(1982, 1, 22, 17, 37, 43)))).toBe(
+      "Monday, February 22, 1982 17:37:43-UTC\r\n",
+    );
     expect(formatDaytime(new Date(Date.UTC(2024, 0, 5, 3, 4, 5)))).toBe("Friday, January 5, 2024 03:04:05-UTC\r\n");
   });
 

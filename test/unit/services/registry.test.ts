@@ -52,10 +52,14 @@ describe("serve: service flags", () => {
     const missing = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "missing.json"]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read --data missing\.json/);
-    const bad = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "bad.json"], { files: { "bad.json": "{nope" } });
+    const bad = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "bad.json"], {
+      files: { "bad.json": "{nope" },
+    });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not valid JSON/);
-    const list = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "list.json"], { files: { "list.json": "[1]" } });
+    const list = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "list.json"], {
+      files: { "list.json": "[1]" },
+    });
     expect(list.code).toBe(2);
     expect(list.stderr).toMatch(/must be a JSON object/);
   });

@@ -78,8 +78,12 @@ describe("send", () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
     expect(lines).toHaveLength(21);
-    for (let i = 0; i < 20; i++) expect(lines[i]).toMatch(new RegExp(`^conn ${i + 1}: ok, sent 6 bytes, received 6 bytes, \\d+ ms$`));
-    expect(lines[20]).toMatch(/^20 connections to 127\.0\.0\.1:\d+: 20 ok, 0 failed; sent 120 bytes, received 120 bytes$/);
+    for (let i = 0; i < 20; i++) {
+      expect(lines[i]).toMatch(new RegExp(`^conn ${i + 1}: ok, sent 6 bytes, received 6 bytes, \\d+ ms$`));
+    }
+    expect(lines[20]).toMatch(
+      /^20 connections to 127\.0\.0\.1:\d+: 20 ok, 0 failed; sent 120 bytes, received 120 bytes$/,
+    );
     expect(raw.server.stats().accepted - acceptedBefore).toBe(20);
   });
 

@@ -86,7 +86,9 @@ export function bytewise(bytes: Uint8Array): Uint8Array[] {
 }
 
 /** A raw client connection with its received bytes, for tests that steer each step. */
-export async function openRaw(addr: Addr): Promise<{ conn: Conn; received: () => Uint8Array; closed: Promise<Error | undefined>; ended: () => boolean }> {
+export async function openRaw(
+  addr: Addr,
+): Promise<{ conn: Conn; received: () => Uint8Array; closed: Promise<Error | undefined>; ended: () => boolean }> {
   const t = await transport();
   const chunks: Uint8Array[] = [];
   let ended = false;
@@ -111,7 +113,10 @@ export interface CliRun {
 }
 
 /** Runs the CLI in this process with this runtime's transport and a fake Host. */
-export async function cli(args: string[], opts: { stdin?: Uint8Array | string; files?: Record<string, string> } = {}): Promise<CliRun> {
+export async function cli(
+  args: string[],
+  opts: { stdin?: Uint8Array | string; files?: Record<string, string> } = {},
+): Promise<CliRun> {
   const rt = runtime ?? (runtime = await loadRuntime());
   const out: Uint8Array[] = [];
   let err = "";
@@ -128,7 +133,7 @@ export async function cli(args: string[], opts: { stdin?: Uint8Array | string; f
     stdout: { write: async (d) => void out.push(typeof d === "string" ? enc.encode(d) : d.slice()) },
     stderr: { write: async (d) => void (err += typeof d === "string" ? d : new TextDecoder().decode(d)) },
     async *stdin() {
-      if (stdin) for (let i = 0; i < stdin.length; i += 1000) yield stdin.slice(i, i + 1000);
+      if (stdin) { for (let i = 0; i < stdin.length; i += 1000) yield stdin.slice(i, i + 1000); }
     },
     readFile: async (path) => {
       const text = opts.files?.[path];
