@@ -87,7 +87,7 @@ export class DenoConnImpl implements Conn {
     if (this.#writeShut || this.#closed) return false;
     if (bytes.length > 0) {
       this.#queue.push(bytes);
-      if (!this.#writing) void this.#flush();
+      if (!this.#writing) this.#flush();
     }
     if (this.#queue.bytes >= this.#hwm) {
       this.#needDrain = true;
@@ -222,25 +222,42 @@ export class DenoConnImpl implements Conn {
 
   // ---- write side ----
 
-  async #flush(): Promise<void> {
-    this.#writing = true;
-    try {
-      while (!this.#queue.isEmpty) {
-        const piece = this.#queue.next();
-        let n: number;
-        try {
-          n = await this.#conn.write(piece);
-        } catch (err) {
-          this.#fail(err);
-          return;
-        }
-        if (this.#closed) return;
-        this.#queue.consume(n);
-      }
-    } finally {
-      this.#writing = false;
-    }
+  /**
+   * Hand the head of the queue to the kernel; on completion, consume what it took and
+   * go on until the queue is empty. Plain promise callbacks rather than an async loop:
+   * one promise per write is all the per-message cost there is.
+   */
+  #flush(): void {
     if (this.#closed) return;
+    if (this.#queue.isEmpty) {
+      this.#writing = false;
+      this.#flushed();
+      return;
+    }
+    this.#writing = true;
+    let written: Promise<number>;
+    try {
+      written = this.#conn.write(this.#queue.next());
+    } catch (err) {
+      this.#onWriteError(err);
+      return;
+    }
+    written.then(this.#onWritten, this.#onWriteError);
+  }
+
+  readonly #onWritten = (n: number): void => {
+    if (this.#closed) return;
+    this.#queue.consume(n);
+    this.#flush();
+  };
+
+  readonly #onWriteError = (err: unknown): void => {
+    this.#writing = false;
+    this.#fail(err);
+  };
+
+  /** The queue is empty: fire drain if it was asked for, then the FIN if end() was called. */
+  #flushed(): void {
     // No drain once end()/close() was called: nothing more can be written (as in Node).
     if (this.#needDrain && !this.#writeShut) {
       this.#needDrain = false;
