@@ -1,3 +1,4 @@
+#!/usr/bin/env -S deno run -A
 import { runCli } from "../../src/cli/main.ts";
 import { denoTransport } from "./transport.ts";
 import { denoHost } from "./host.ts";

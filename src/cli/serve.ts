@@ -29,6 +29,7 @@ import {
   UsageError,
 } from "./args.ts";
 import type { Command } from "./command.ts";
+import { StopSignals } from "./stop-signals.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -226,15 +227,18 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     throw err; // "cannot listen on ...": exit 1 with the reason
   }
 
-  // First signal: graceful drain. Second: cut everything now.
+  // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
   const stopped = new Promise<string>((resolve) => {
-    let signals = 0;
+    const signals = new StopSignals();
     const on = (sig: string) => () => {
-      signals++;
-      if (signals === 1) resolve(sig);
-      else {
-        log.warn("second signal: closing all connections now", { signal: sig });
-        server.abortAll();
+      switch (signals.receive(Date.now())) {
+        case "drain":
+          return resolve(sig);
+        case "repeat":
+          return log.debug("signal repeated at once: the same stop request", { signal: sig });
+        case "abort":
+          log.warn("second signal: closing all connections now", { signal: sig });
+          server.abortAll();
       }
     };
     host.onSignal("SIGINT", on("SIGINT"));
