@@ -6,20 +6,10 @@
 //   -c N:         N connections at once, each sending the same input (the guides'
 //                 multi-connection client); one result line per connection.
 
-import { concatBytes } from "../bytes.ts";
 import { formatAddr } from "../addr.ts";
-import {
-  ByteQueue,
-  type Codec,
-  CodecError,
-  decodeEofAll,
-  decodeFrames,
-  delimited,
-  FrameReader,
-  framingFactory,
-} from "../codec/index.ts";
-import type { Host, Runtime } from "../host.ts";
-import { type Addr, type Conn, ConnectError, type ConnHandler, type Transport } from "../transport.ts";
+import { ByteQueue, CodecError, decodeEofAll, decodeFrames, framingFactory } from "../codec/index.ts";
+import type { Runtime } from "../host.ts";
+import type { Addr, Conn } from "../transport.ts";
 import {
   addrArg,
   durationFlag,
@@ -33,6 +23,9 @@ import {
   parseSize,
   UsageError,
 } from "./args.ts";
+import { connect, connectOrReport, stdoutPipe } from "./client-link.ts";
+import { encodeMessage, framedMessages, textPayload } from "./send-input.ts";
+import { runMany } from "./send-many.ts";
 import type { Command } from "./command.ts";
 
 const flags: FlagSpec[] = [
@@ -94,70 +87,6 @@ ${formatFlags(flags)}
 `;
 }
 
-const encoder = new TextEncoder();
-/** Pause reading from the socket while this many stdout writes are outstanding. */
-const MAX_PENDING_OUTPUT = 16;
-
-interface Link {
-  conn: Conn;
-  /** Resolves when `bytes` is queued and the queue is below the high-water mark. */
-  write(bytes: Uint8Array): Promise<void>;
-  closed: Promise<Error | undefined>;
-}
-
-/** Connects with a handler for incoming bytes; the link tracks drain and close. */
-async function connect(
-  transport: Transport,
-  addr: Addr,
-  timeoutMs: number,
-  on: { data(c: Conn, chunk: Uint8Array): void; end?(c: Conn): void },
-): Promise<Link> {
-  let drained: (() => void) | undefined;
-  let closedWith!: (err: Error | undefined) => void;
-  const closed = new Promise<Error | undefined>((resolve) => (closedWith = resolve));
-  const handler: ConnHandler = {
-    data: on.data,
-    // The server is done sending; our side ends once all input is sent.
-    end: on.end ?? (() => {}),
-    drain: () => drained?.(),
-    close: (_c, err) => {
-      closedWith(err);
-      drained?.();
-    },
-  };
-  const conn = await transport.connect({ addr, timeoutMs: timeoutMs || undefined }, handler);
-  const write = async (bytes: Uint8Array) => {
-    if (!conn.write(bytes) && !conn.closed) await new Promise<void>((r) => (drained = r));
-  };
-  return { conn, write, closed };
-}
-
-/** Writes to stdout in order, pausing the socket while stdout lags behind it. */
-function stdoutPipe(host: Host) {
-  let pending = 0;
-  return {
-    write(c: Conn, data: Uint8Array | string) {
-      if (++pending >= MAX_PENDING_OUTPUT) c.pause();
-      void host.stdout.write(data).then(() => {
-        if (--pending === 0) c.resume();
-      });
-    },
-    async flushed() {
-      while (pending > 0) await new Promise((r) => setTimeout(r, 1));
-    },
-  };
-}
-
-async function connectOrReport(host: Host, addr: Addr, attempt: () => Promise<Link>): Promise<Link | undefined> {
-  try {
-    return await attempt();
-  } catch (err) {
-    if (!(err instanceof ConnectError)) throw err;
-    await host.stderr.write(`switchboard: cannot connect to ${formatAddr(addr)}: ${err.code}\n`);
-    return undefined;
-  }
-}
-
 async function runPlain(rt: Runtime, addr: Addr, timeoutMs: number, p: Parsed, words: string[]): Promise<number> {
   const { host, transport } = rt;
   const out = stdoutPipe(host);
@@ -168,7 +97,7 @@ async function runPlain(rt: Runtime, addr: Addr, timeoutMs: number, p: Parsed, w
   );
   if (!link) return 1;
   if (words.length > 0) {
-    await link.write(encoder.encode(words.join(" ") + (has(p, "no-newline") ? "" : "\n")));
+    await link.write(textPayload(words, !has(p, "no-newline")));
   } else {
     for await (const chunk of host.stdin()) {
       if (link.conn.closed) break;
@@ -183,39 +112,6 @@ async function runPlain(rt: Runtime, addr: Addr, timeoutMs: number, p: Parsed, w
     return 1;
   }
   return 0;
-}
-
-/** Encodes one message; a frame the framing cannot carry is reported with its number. */
-function encodeMessage(codec: Codec<Uint8Array>, msg: Uint8Array, n: number): Uint8Array[] {
-  const pieces: Uint8Array[] = [];
-  try {
-    codec.encode(msg, (b) => void pieces.push(b));
-  } catch (err) {
-    if (err instanceof CodecError) throw new CodecError(err.code, `message ${n} cannot be sent: ${err.message}`);
-    throw err;
-  }
-  return pieces;
-}
-
-/** The messages to send with a framing: TEXT arguments, else stdin lines (eof: all of it). */
-async function* framedMessages(
-  host: Host,
-  words: string[],
-  eof: boolean,
-  maxFrame: number,
-): AsyncGenerator<Uint8Array> {
-  if (words.length > 0) {
-    if (eof) yield encoder.encode(words.join(" "));
-    else for (const w of words) yield encoder.encode(w);
-    return;
-  }
-  if (eof) {
-    for await (const chunk of host.stdin()) yield chunk; // eof frames are sent as they are
-    return;
-  }
-  const lines = new FrameReader(delimited({ delimiter: "\n", stripCr: true, maxLength: maxFrame }));
-  for await (const chunk of host.stdin()) yield* lines.push(chunk);
-  yield* lines.end();
 }
 
 async function runFramed(
@@ -280,117 +176,6 @@ async function runFramed(
     return 1;
   }
   return 0;
-}
-
-interface ConnResult {
-  sent: number;
-  received: number;
-  frames: number;
-  ms: number;
-  error?: string;
-}
-
-/** One of -c N connections: send `payload`, half-close, count what comes back until close. */
-async function oneOfMany(
-  transport: Transport,
-  addr: Addr,
-  timeoutMs: number,
-  payload: Uint8Array,
-  decoder?: Codec<Uint8Array>,
-): Promise<ConnResult> {
-  const started = Date.now();
-  const r: ConnResult = { sent: 0, received: 0, frames: 0, ms: 0 };
-  const queue = new ByteQueue();
-  const count = (frames: () => Iterable<Uint8Array>) => {
-    if (!decoder || r.error) return;
-    try {
-      for (const _ of frames()) r.frames++;
-    } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
-      r.error = `bad reply frame: ${err.message}`;
-      queue.clear();
-    }
-  };
-  try {
-    const link = await connect(transport, addr, timeoutMs, {
-      data: (_c, chunk) => {
-        r.received += chunk.length;
-        if (decoder) queue.push(chunk);
-        count(() => decodeFrames(decoder!, queue));
-      },
-      end: () => count(() => decodeEofAll(decoder!, queue)),
-    });
-    await link.write(payload);
-    if (!link.conn.closed) r.sent = payload.length;
-    link.conn.end();
-    const err = await link.closed;
-    if (err) r.error ??= err.message;
-  } catch (err) {
-    if (!(err instanceof ConnectError)) throw err;
-    r.error = `cannot connect: ${err.code}`;
-  }
-  r.ms = Date.now() - started;
-  return r;
-}
-
-async function runMany(
-  rt: Runtime,
-  addr: Addr,
-  timeoutMs: number,
-  count: number,
-  p: Parsed,
-  words: string[],
-  spec?: string,
-  maxFrame?: number,
-): Promise<number> {
-  const { host, transport } = rt;
-  // The input is read once and sent on every connection.
-  const parts: Uint8Array[] = [];
-  let factory: (() => Codec<Uint8Array>) | undefined;
-  if (spec !== undefined) {
-    factory = framingFactory(spec, { maxFrame });
-    const eof = spec.trim().toLowerCase() === "eof";
-    const codec = factory();
-    let n = 0;
-    try {
-      for await (const msg of framedMessages(host, words, eof, maxFrame!)) {
-        if (eof) parts.push(msg);
-        else parts.push(...encodeMessage(codec, msg, ++n));
-      }
-    } catch (err) {
-      if (!(err instanceof CodecError)) throw err;
-      await host.stderr.write(`switchboard: ${err.message}\n`);
-      return 1;
-    }
-  } else if (words.length > 0) {
-    parts.push(encoder.encode(words.join(" ") + (has(p, "no-newline") ? "" : "\n")));
-  } else {
-    for await (const chunk of host.stdin()) parts.push(chunk);
-  }
-  const payload = concatBytes(parts);
-
-  const results = await Promise.all(
-    Array.from({ length: count }, () => oneOfMany(transport, addr, timeoutMs, payload, factory?.())),
-  );
-  let ok = 0;
-  let sent = 0;
-  let received = 0;
-  const lines = results.map((r, i) => {
-    sent += r.sent;
-    received += r.received;
-    if (!r.error) ok++;
-    const frames = factory ? `, ${r.frames} frames` : "";
-    return `conn ${i + 1}: ${
-      r.error ? `error: ${r.error}` : "ok"
-    }, sent ${r.sent} bytes, received ${r.received} bytes${frames}, ${r.ms} ms\n`;
-  });
-  lines.push(
-    `${count} connections to ${formatAddr(addr)}: ${ok} ok, ${
-      count - ok
-    } failed; sent ${sent} bytes, received ${received} bytes\n`,
-  );
-  await host.stdout.write(lines.join(""));
-  return ok === count ? 0 : 1;
 }
 
 async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
