@@ -34,7 +34,7 @@ import { StopSignals } from "./stop-signals.ts";
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
   ["frame-timeout", "frameMs", "a started frame must complete within this (trickling does not reset it)"],
-  ["write-timeout", "writeMs", "close a peer that has not read queued data for this long"],
+  ["write-timeout", "writeMs", "close a peer once a byte queued for it has waited this long"],
   ["linger-timeout", "lingerMs", "after our FIN, wait this long for the peer's"],
   ["drain-timeout", "drainMs", "on SIGTERM/SIGINT, cut connections still busy after this"],
   ["keepalive", "keepAliveMs", "TCP keepalive: probe a silent peer after this long (finds vanished hosts)"],

@@ -8,6 +8,7 @@ import type { Session, SessionContext } from "../services/service.ts";
 import type { Service } from "../services/service.ts";
 import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
+import { SendStall } from "./send-stall.ts";
 
 /**
  * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
@@ -34,7 +35,8 @@ export class ServerConnection {
   /** Bytes handed to conn.write() in all, to tell kernel progress from `queued`. */
   #written = 0;
   #lastSent = 0;
-  #lastSendProgress: number;
+  /** How long the oldest byte queued for the peer has waited (the write-timeout clock). */
+  readonly #stall = new SendStall();
   /** Set once we sent (or queued) our FIN; the linger deadline runs from when it is flushed. */
   #finQueued = false;
   #lingerFrom = 0;
@@ -54,7 +56,6 @@ export class ServerConnection {
   ) {
     this.peer = formatAddr(conn.remote);
     this.#lastActivity = now;
-    this.#lastSendProgress = now;
     const ctx: SessionContext = {
       id: conn.id,
       remote: conn.remote,
@@ -173,12 +174,11 @@ export class ServerConnection {
     const o = this.host.options;
     const queued = this.conn.queued;
     const sent = this.#written - queued;
-    if (sent > this.#lastSent || queued === 0) {
-      if (sent > this.#lastSent) this.#lastActivity = now;
+    if (sent > this.#lastSent) {
+      this.#lastActivity = now;
       this.#lastSent = sent;
-      this.#lastSendProgress = now;
     }
-    if (o.writeMs > 0 && queued > 0 && now - this.#lastSendProgress > o.writeMs) {
+    if (o.writeMs > 0 && this.#stall.sample(this.#written, sent, now) > o.writeMs) {
       return this.closeByPolicy("write-timeout", true);
     }
     // A reply computed asynchronously can settle a frame without any new input.

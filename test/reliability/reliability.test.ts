@@ -26,6 +26,7 @@ import {
   rateLimitPerSource,
 } from "./scenarios/limits.ts";
 import { resetStormLeavesNoTrace } from "./scenarios/reset-storm.ts";
+import { slowReadersAreCut, slowReadersWithoutWriteTimeoutStay } from "./scenarios/slow-reader.ts";
 import {
   pipeliningIsNotCutByFrameDeadline,
   slowlorisIsCutAtFrameDeadline,
@@ -74,6 +75,11 @@ describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
       floodIsBoundedAndCut(rt));
     test("harm shows with --write-timeout 0", () => floodWithoutWriteTimeoutStaysOpen(rt));
     test("harm shows with a 1 GiB write buffer", () => floodWithoutCapGrowsMemory(rt));
+  });
+  describe("slow reader (slow-read attack)", () => {
+    test("peers reading a little at a time are cut once a queued byte has waited the write timeout", () =>
+      slowReadersAreCut(rt));
+    test("harm shows with --write-timeout 0", () => slowReadersWithoutWriteTimeoutStay(rt));
   });
   describe("reset storm", () => {
     test("thousands of resets: no crash, no error, no leak", () => resetStormLeavesNoTrace(rt, LINE_ECHO), 120_000);
