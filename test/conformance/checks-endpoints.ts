@@ -40,6 +40,23 @@ export const endpointChecks: Record<string, Check> = {
     });
   },
 
+  "listens on the wildcard addresses and a hostname, reporting the port it got": async (ctx) => {
+    // [listen on, connect to]: the wildcards are reached over loopback; a hostname is
+    // reported as the address it resolved to, which is what a client dials.
+    const cases: [string, string | undefined][] = [["0.0.0.0", "127.0.0.1"], ["::", "::1"], ["localhost", undefined]];
+    for (const [host, dial] of cases) {
+      await withEchoServer(ctx, { transport: "tcp", hostname: host, port: 0 }, async (addr) => {
+        assert(addr.transport === "tcp" && addr.port > 0, `listening on ${host}: bound to ${JSON.stringify(addr)}`);
+        const target = dial ?? addr.hostname;
+        assert(
+          dial !== undefined || target === "127.0.0.1" || target === "::1",
+          `"localhost" reported as ${JSON.stringify(target)}, not a loopback address`,
+        );
+        await echoRoundTrip(ctx, { transport: "tcp", hostname: target, port: addr.port }, pattern(20_000, 9));
+      });
+    }
+  },
+
   "serves over a unix socket, replacing a stale socket file": async (ctx) => {
     const dir = tempDir();
     const path = join(dir, "sb.sock");
