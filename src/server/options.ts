@@ -6,7 +6,7 @@ export interface Deadlines {
   idleMs: number;
   /** A frame that has started must be complete within this; trickled bytes do not reset it. */
   frameMs: number;
-  /** Bytes are queued for the peer and it has read none of them for this long: close. */
+  /** A byte queued for the peer has waited this long: close (progress does not reset it). */
   writeMs: number;
   /** After our FIN, how long we wait for the peer's before closing. */
   lingerMs: number;

@@ -2,6 +2,8 @@
 // graceful shutdown. (Hostile-peer behaviour is covered by test/reliability.)
 import { beforeAll, describe, expect, test } from "vitest";
 import { Server } from "../../src/server/server.ts";
+import { DEFAULT_DEADLINES, defaultOptions } from "../../src/server/options.ts";
+import { chargenService } from "../../src/services/chargen.ts";
 import { echoService } from "../../src/services/echo.ts";
 import type { Conn, Transport } from "../../src/transport.ts";
 import { loadRuntime } from "../support/runtime.ts";
@@ -85,6 +87,40 @@ describe("server core", () => {
       await pinger;
     }
     await server.shutdown();
+  });
+
+  test("traffic in one direction only is activity: a client that only reads is not idle", async () => {
+    // chargen writes and never reads; the client never writes. Against a 300 ms idle bound,
+    // the client stays connected while it keeps reading for well over three idle periods.
+    const server = new Server({ transport: t, service: chargenService, options: { idleMs: 300 } });
+    const l = await server.listen(LOOPBACK);
+    const reader = await openClient(l.addr);
+    await waitFor(() => reader.received > 0, "chargen's first bytes");
+    const until = Date.now() + 1200;
+    await waitFor(() => Date.now() > until || reader.closed, "1.2 s of reading", 30_000);
+    expect(reader.closed, "cut while the server was still sending").toBe(false);
+    expect(server.counters.get("idle-timeout")).toBe(0);
+    reader.conn!.close("abort");
+    await server.shutdown();
+  });
+
+  test("the defaults are the design notes' secure defaults", () => {
+    // ../shared/DESIGN.md §5, docs/limits.md: changing one must be a decision, not a drift.
+    expect(DEFAULT_DEADLINES).toEqual({
+      idleMs: 60_000,
+      frameMs: 10_000,
+      writeMs: 30_000,
+      lingerMs: 5_000,
+      drainMs: 8_000,
+      keepAliveMs: 30_000,
+    });
+    const o = defaultOptions(1024);
+    expect(o.maxFrame).toBe(1024 * 1024);
+    expect(o.writeBuffer).toBe(1024 * 1024);
+    expect(o.maxConns).toBe(Math.floor(1024 * 0.9) - 32);
+    expect(o.maxConnsPerIp).toBe(0);
+    expect(o.maxRatePerIp).toBe(0);
+    expect(defaultOptions(undefined).maxConns).toBe(4096);
   });
 
   test("shutdown stops accepting at once and closes idle connections with a FIN", async () => {
