@@ -20,11 +20,16 @@ import { halfCloseEdgeCases, lingerOffHoldsFinlessPeer } from "./scenarios/half-
 import { idleClosesSilentConnections, idleOffLeavesThemOpen } from "./scenarios/idle.ts";
 import { cyclesLeaveNothingBehind } from "./scenarios/leak.ts";
 import {
+  globalCapOffLetsThemPastIt,
   limitsHoldExactly,
-  limitsOffLetOneSourceHoardAll,
+  perSourceCapOffLetsOneSourceHoard,
   rateLimitOff,
   rateLimitPerSource,
 } from "./scenarios/limits.ts";
+import {
+  leakCheckCatchesServerThatNeverCloses,
+  resetStormKillsServerWithoutErrorHandling,
+} from "./scenarios/naive-server.ts";
 import { resetStormLeavesNoTrace } from "./scenarios/reset-storm.ts";
 import { slowReadersAreCut, slowReadersWithoutWriteTimeoutStay } from "./scenarios/slow-reader.ts";
 import {
@@ -90,7 +95,8 @@ describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
   });
   describe("connection limits", () => {
     test("global and per-source caps hold exactly; another source is served", () => limitsHoldExactly(rt));
-    test("harm shows with --max-conns-per-ip 0 and a huge --max-conns", () => limitsOffLetOneSourceHoardAll(rt));
+    test("harm shows with --max-conns-per-ip 0", () => perSourceCapOffLetsOneSourceHoard(rt));
+    test("harm shows with a huge --max-conns", () => globalCapOffLetsThemPastIt(rt));
     test("new connections per second per source are limited", () => rateLimitPerSource(rt));
     test("harm shows with --max-rate-per-ip 0", () => rateLimitOff(rt));
   });
@@ -114,4 +120,12 @@ describe.each(runtimes)("reliability on %s", (rt: CliRuntime) => {
     test("thousands of connect/echo/close cycles: fds, sockets, RSS back to baseline", () =>
       cyclesLeaveNothingBehind(rt));
   });
+});
+
+// The reset storm and the leak check have no knob to switch off: they guard against bugs.
+// They show they can fail against a naive Node echo server with that bug (run once).
+describe.runIf(runtimes.includes("node"))("the bug-guarding checks can fail", () => {
+  test("reset storm: a server without socket error handling dies", () => resetStormKillsServerWithoutErrorHandling());
+  test("leak check: a server that never closes after the peer's FIN piles up descriptors", () =>
+    leakCheckCatchesServerThatNeverCloses());
 });

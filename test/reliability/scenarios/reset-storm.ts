@@ -25,7 +25,7 @@ function reset(socket: net.Socket): void {
 }
 
 /** Each connection picks one way to die, by its index. */
-function misbehave(i: number, socket: net.Socket): void {
+export function misbehave(i: number, socket: net.Socket): void {
   switch (i % 3) {
     case 0: // reset right after the handshake
       reset(socket);

@@ -37,9 +37,15 @@ const BASE = ["--listen", "127.0.0.1:0", "--log-format", "text"];
 export async function launch(
   runtime: CliRuntime,
   args: readonly string[],
-  opts: { wrap?: string[]; pid?: (childPid: number) => number; lineProbe?: boolean } = {},
+  opts: {
+    wrap?: string[];
+    pid?: (childPid: number) => number;
+    lineProbe?: boolean;
+    /** Run this instead of the runtime's CLI (it gets `serve` and the flags too). */
+    command?: [string, string[]];
+  } = {},
 ): Promise<Sb> {
-  const s = await startServer(runtime, [...BASE, ...args], { wrap: opts.wrap });
+  const s = await startServer(runtime, [...BASE, ...args], { wrap: opts.wrap, command: opts.command });
   let pid: number;
   try {
     pid = opts.pid ? opts.pid(s.child.pid!) : s.child.pid!;
