@@ -73,14 +73,16 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
   const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "1MiB"], {
     lineProbe: false,
   });
+  const lpProbe = new Probe(lp.host, lp.port, { framing: "lp:u32" }).start();
   const hugePrefix = await attack(lp, u32(2 ** 31), new Uint8Array(1024), 1024, WATCH_MS);
   const random = await attack(lp, new Uint8Array(0), noise, TEN_MB, WATCH_MS);
+  const lpReport = await lpProbe.stop();
   const line = await launch(rt, ["--service", "echo", "--framing", "line", "--max-frame", "64KiB"]);
   const probe = new Probe(line.host, line.port).start();
   const endless = await attack(line, new Uint8Array(0), noNewline, ENDLESS, WATCH_MS);
   const report = await probe.stop();
   measure(rt, "garbage-prefix-2^31", figures(hugePrefix));
-  measure(rt, "garbage-random-10MB", figures(random));
+  measure(rt, "garbage-random-10MB", { ...figures(random), probe: formatProbe(lpReport) });
   measure(rt, "garbage-endless-line", { ...figures(endless), probe: formatProbe(report) });
 
   for (
@@ -94,6 +96,8 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
     expect(o.rssGrowth, `${what}: server memory bounded`).toBeLessThan(16 * MiB);
   }
   expect(report.failed, formatProbe(report)).toBe(0);
+  expect(lpReport.ok, "the lp:u32 probe did run").toBeGreaterThan(0);
+  expect(lpReport.failed, formatProbe(lpReport)).toBe(0);
   expect(await lp.waitPolicy("protocol-error", 2)).toBe(2);
   expect(await line.waitPolicy("protocol-error", 1)).toBe(1);
   for (const s of [lp, line]) {

@@ -72,11 +72,18 @@ export function percentile(sorted: readonly number[], p: number): number {
 const WORKER = `
 const net = require("node:net");
 const { parentPort, workerData } = require("node:worker_threads");
-const { host, port, source, intervalMs, timeoutMs } = workerData;
+const { host, port, source, intervalMs, timeoutMs, framing } = workerData;
 const results = [];
 let seq = 0;
 function probe() {
-  const line = Buffer.from("probe " + seq++ + " " + Math.random().toString(36).slice(2) + "\\n");
+  const text = Buffer.from("probe " + seq++ + " " + Math.random().toString(36).slice(2) + "\\n");
+  // An echo re-encodes each frame the same way, so the bytes that come back are the bytes sent.
+  let line = text;
+  if (framing === "lp:u32") {
+    line = Buffer.alloc(4 + text.length);
+    line.writeUInt32BE(text.length, 0);
+    text.copy(line, 4);
+  }
   const t0 = performance.now();
   return new Promise((resolve) => {
     let got = Buffer.alloc(0);
@@ -118,7 +125,13 @@ export class Probe {
   constructor(
     private readonly host: string,
     private readonly port: number,
-    private readonly opts: { source?: string; intervalMs?: number; timeoutMs?: number } = {},
+    private readonly opts: {
+      source?: string;
+      intervalMs?: number;
+      timeoutMs?: number;
+      /** The server's framing: a text line (the default), or one lp:u32 frame. */
+      framing?: "line" | "lp:u32";
+    } = {},
   ) {}
 
   start(): this {
@@ -130,6 +143,7 @@ export class Probe {
         source: this.opts.source ?? "127.0.0.1",
         intervalMs: this.opts.intervalMs ?? 250,
         timeoutMs: this.opts.timeoutMs ?? 5000,
+        framing: this.opts.framing ?? "line",
       },
     });
     const worker = this.#worker;
