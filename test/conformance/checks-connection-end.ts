@@ -11,7 +11,7 @@ import {
   withEchoServer,
   withServer,
 } from "./check-kit.ts";
-import { exchange, LOOPBACK, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
+import { concat, exchange, LOOPBACK, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 /**
  * A server connection that writes to its peer after `resetPeer` has reset it, until the
@@ -72,6 +72,61 @@ async function writeToResetPeer(
     `${who}: writing to it ended in a clean close (no error)${ended ? " after an end" : ""}`,
   );
   assert(opts.allowEnd || !ended, `${who}: the reset was reported as end (a FIN)`);
+}
+
+/**
+ * A client connection kept open across steps of a check: echo() sends a payload and
+ * waits for it to come back whole; finish() half-closes and expects a clean FIN and close.
+ */
+async function keptOpenClient(ctx: CheckContext, addr: Addr, who: string) {
+  let chunks: Uint8Array[] = [];
+  let got = 0;
+  let gotEnd = false;
+  let closed = false;
+  let closeErr: Error | undefined;
+  const conn = await withTimeout(
+    ctx.t.connect({ addr }, {
+      data(_c, b) {
+        chunks.push(b);
+        got += b.length;
+      },
+      end() {
+        gotEnd = true;
+      },
+      close(_c, err) {
+        closed = true;
+        closeErr = err;
+      },
+    }),
+    ctx.timeoutMs,
+    `${who} to connect`,
+  );
+  const assertOpen = () =>
+    assert(
+      !closed && !gotEnd,
+      `${who} was ${closed ? `closed (${closeErr?.message ?? "no error"})` : "ended by the server (FIN)"}`,
+    );
+  return {
+    async echo(payload: Uint8Array) {
+      assertOpen();
+      chunks = [];
+      got = 0;
+      conn.write(payload);
+      await waitFor(
+        () => got >= payload.length || closed || gotEnd,
+        `${who}: echo of ${payload.length} bytes`,
+        ctx.timeoutMs,
+      );
+      assertOpen();
+      const all = concat(chunks);
+      assert(sameBytes(all, payload), `${who}: echo of ${payload.length} bytes: ${describeMismatch(all, payload)}`);
+    },
+    async finish() {
+      conn.end();
+      await waitFor(() => closed, `${who} to close after its FIN`, ctx.timeoutMs);
+      assert(gotEnd && !closeErr, `${who} did not end with a clean FIN: ${closeErr?.message ?? "no end"}`);
+    },
+  };
 }
 
 /** Events of one connection, with runs of `data` folded into one entry. */
@@ -175,9 +230,17 @@ export const connectionEndChecks: Record<string, Check> = {
   },
 
   "a peer that resets mid-transfer closes only that connection": async (ctx) => {
-    let serverCloses = 0;
+    // An adapter that tears down the listener, or every connection, on one reset must
+    // fail: a second connection is open (and echoing) before the reset and must still
+    // echo after it, and the listener must still serve a new connection.
+    // Connections are told apart by the order they open: the 2nd is the one reset.
+    let opened = 0;
+    let resetId: number | undefined;
+    const closedIds: number[] = [];
     await withServer(ctx, {
       open(c) {
+        if (++opened !== 2) return; // the 1st and 3rd are echoed
+        resetId = c.id;
         // Stream until the peer goes away; a write on a reset socket must not throw.
         const tick = () => {
           if (c.closed) return;
@@ -186,11 +249,23 @@ export const connectionEndChecks: Record<string, Check> = {
         };
         tick();
       },
-      data() {},
-      close() {
-        serverCloses++;
+      data(c, chunk) {
+        if (c.id !== resetId && !c.write(chunk)) c.pause();
+      },
+      drain(c) {
+        c.resume();
+      },
+      end(c) {
+        c.end();
+      },
+      close(c) {
+        closedIds.push(c.id);
       },
     }, async (addr) => {
+      const other = await keptOpenClient(ctx, addr, "the other connection");
+      await waitFor(() => opened === 1, "server to open the other connection", ctx.timeoutMs);
+      await other.echo(pattern(1000, 41));
+
       let received = 0;
       const clientClosed = new Promise<void>((resolve, reject) => {
         ctx.t.connect({ addr }, {
@@ -202,10 +277,22 @@ export const connectionEndChecks: Record<string, Check> = {
         }).catch(reject);
       });
       await withTimeout(clientClosed, ctx.timeoutMs, "client abort");
-      await waitFor(() => serverCloses === 1, "server to see the reset connection close", ctx.timeoutMs);
+      await waitFor(() => closedIds.includes(resetId!), "server to see the reset connection close", ctx.timeoutMs);
+
+      // The neighbour of the reset connection is untouched, in both directions.
+      await other.echo(pattern(100_000, 42));
+      assert(
+        closedIds.length === 1,
+        `the reset closed ${closedIds.length - 1} other server connection(s) on the listener`,
+      );
+      await other.finish();
+
+      // And the listener still accepts and serves.
+      await echoRoundTrip(ctx, addr, pattern(1000, 4)).catch((err: Error) => {
+        throw new Error(`the listener did not serve a new connection after the reset: ${err.message}`);
+      });
+      await waitFor(() => closedIds.length === opened, "server connections to close", ctx.timeoutMs);
     });
-    // The transport still works afterwards.
-    await withEchoServer(ctx, LOOPBACK, (addr) => echoRoundTrip(ctx, addr, pattern(1000, 4)));
   },
 
   "a handler that throws aborts only its own connection": async (ctx) => {

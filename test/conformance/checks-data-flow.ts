@@ -77,9 +77,66 @@ export const dataFlowChecks: Record<string, Check> = {
   },
 
   "serves 1,000 concurrent connections, each echoing": async (ctx) => {
-    await withEchoServer(ctx, LOOPBACK, async (addr) => {
-      const runs = Array.from({ length: 1000 }, (_, i) => echoRoundTrip(ctx, addr, pattern(1024, i + 1)));
-      await Promise.all(runs);
+    // Early round trips could finish before later ones connect, so the server holds back
+    // every reply (data and FIN) until all N connections are open at the same time.
+    const N = 1000;
+    // Every open server connection, with what its peer sent while replies were held.
+    const held = new Map<number, { conn: Conn; chunks: Uint8Array[]; ended: boolean }>();
+    let opened = 0;
+    let open = 0;
+    let peak = 0;
+    let released = false;
+    let gaveUp = false;
+    const echo = (c: Conn, chunk: Uint8Array) => {
+      if (!c.write(chunk)) c.pause();
+    };
+    await withServer(ctx, {
+      open(c) {
+        if (gaveUp) {
+          c.close("abort");
+          return;
+        }
+        opened++;
+        peak = Math.max(peak, ++open);
+        held.set(c.id, { conn: c, chunks: [], ended: false });
+        if (open < N || released) return;
+        released = true;
+        for (const h of held.values()) {
+          for (const chunk of h.chunks) echo(h.conn, chunk);
+          if (h.ended) h.conn.end();
+        }
+      },
+      data(c, chunk) {
+        if (released) echo(c, chunk);
+        else held.get(c.id)?.chunks.push(chunk);
+      },
+      drain(c) {
+        c.resume();
+      },
+      end(c) {
+        const h = held.get(c.id);
+        if (released) c.end();
+        else if (h) h.ended = true;
+      },
+      close(c) {
+        if (held.delete(c.id)) open--;
+      },
+    }, async (addr) => {
+      const runs = Promise.allSettled(
+        Array.from({ length: N }, (_, i) => echoRoundTrip(ctx, addr, pattern(1024, i + 1))),
+      );
+      // Once all N have opened, the peak cannot grow: no need to wait any longer.
+      await waitFor(() => peak === N || opened === N, `all ${N} connections to be open`, ctx.timeoutMs).catch(() => {});
+      if (peak < N) {
+        gaveUp = true; // free the clients still waiting for a reply
+        for (const h of held.values()) h.conn.close("abort");
+        await runs;
+        throw new Error(
+          `never had all ${N} connections open at once within ${ctx.timeoutMs} ms: at most ${peak} were (${opened} opened)`,
+        );
+      }
+      for (const r of await runs) if (r.status === "rejected") throw r.reason;
+      await waitFor(() => open === 0, "server connections to close", ctx.timeoutMs);
     });
   },
 
