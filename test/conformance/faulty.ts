@@ -148,3 +148,44 @@ export function deliversEndWhilePaused(inner: Transport): Transport {
     },
   }));
 }
+
+/** When one server connection closes, aborts every other connection of its listener. */
+export function closesNeighboursOnClose(inner: Transport): Transport {
+  return {
+    runtime: inner.runtime,
+    listen: (opts, h) => {
+      const live = new Set<Conn>();
+      return inner.listen(opts, {
+        ...h,
+        open: (c) => {
+          live.add(c);
+          h.open?.(c);
+        },
+        close: (c, err) => {
+          live.delete(c);
+          for (const other of [...live]) other.close("abort");
+          h.close?.(c, err);
+        },
+      });
+    },
+    connect: (opts, h) => inner.connect(opts, h),
+  };
+}
+
+/** Stops listening once any of its connections closes (an accept loop that exits on the first error). */
+export function stopsListeningAfterAClose(inner: Transport): Transport {
+  return {
+    runtime: inner.runtime,
+    listen: async (opts, h) => {
+      const listener = await inner.listen(opts, {
+        ...h,
+        close: (c, err) => {
+          void listener.close();
+          h.close?.(c, err);
+        },
+      });
+      return listener;
+    },
+    connect: (opts, h) => inner.connect(opts, h),
+  };
+}

@@ -5,6 +5,7 @@ import type { Transport } from "../../src/transport.ts";
 import { loadRuntime } from "../support/runtime.ts";
 import { checks } from "./checks.ts";
 import {
+  closesNeighboursOnClose,
   closesOnPeerFin,
   deliversEndWhilePaused,
   dropsEndAfterOwnFin,
@@ -13,6 +14,7 @@ import {
   ignoresZeroHighWaterMark,
   losesCloseErrors,
   neverSignalsBackpressure,
+  stopsListeningAfterAClose,
   throwsOnWriteAfterClose,
 } from "./faulty.ts";
 
@@ -83,6 +85,18 @@ const cases: [string, (t: Transport) => Transport, string, RegExp][] = [
     ignoresPause,
     "data and FIN that arrive while paused are held until resume(), in order",
     /^delivered while paused: [1-9]\d* data events( and end)?$/,
+  ],
+  [
+    "aborts a listener's other connections when one closes",
+    closesNeighboursOnClose,
+    "a peer that resets mid-transfer closes only that connection",
+    /^the other connection was (closed|ended by the server)/,
+  ],
+  [
+    "stops listening once a connection closes",
+    stopsListeningAfterAClose,
+    "a peer that resets mid-transfer closes only that connection",
+    /^the listener did not serve a new connection after the reset: /,
   ],
 ];
 
