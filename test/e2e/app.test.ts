@@ -11,7 +11,14 @@ import { binaryMessage, decodeJson, jsonMessage } from "../../src/app/content.ts
 import { appEnvelope, type AppMessage, encodeMessage } from "../../src/app/envelope.ts";
 import { ByteQueue, decodeEofAll } from "../../src/codec/index.ts";
 import type { Addr } from "../../src/transport.ts";
-import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import {
+  CLI_RUNTIMES,
+  type CliRuntime,
+  dataSegmentsSent,
+  runCli,
+  type RunningServer,
+  startServer,
+} from "../support/cli.ts";
 import { concat, exchange, pattern, waitFor } from "../support/sockets.ts";
 import { hasPython, PYTHON, type PythonServer, runPython, startPythonServer } from "../python/peers.ts";
 
@@ -84,13 +91,17 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
             `length=${i * 50} sha256=${sha256(requests[i]!.content)}`,
           );}
       });
-      const one = await exchange(
-        nodeTransport,
-        tcp(server.port),
-        encodeMessage(jsonMessage({ action: "search", value: "morpheus" })),
-        { writeSize: 1 },
-      );
+      // One byte per write, 1 ms apart with Nagle off: one segment per byte (ss counts
+      // them), so the server reads the request piecemeal rather than in one read.
+      const request = encodeMessage(jsonMessage({ action: "search", value: "morpheus" }));
+      let segments = 0;
+      const one = await exchange(nodeTransport, tcp(server.port), request, {
+        writeSize: 1,
+        gapMs: 1,
+        onSent: (c) => (segments = dataSegmentsSent(c)),
+      });
       expect(replies(one.received).map(result)).toEqual([MORPHEUS]);
+      expect(segments, `${request.length} bytes in ${segments} segments`).toBeGreaterThanOrEqual(request.length / 4);
     });
 
     test("bad input gets a JSON error reply, one log line, a close; the server stays up", async () => {

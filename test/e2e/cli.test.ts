@@ -2,12 +2,46 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, ROOT, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import { sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+
+interface Client {
+  socket: net.Socket;
+  /** Everything received so far, as text. */
+  received(): string;
+  /** The server's FIN arrived. */
+  ended(): boolean;
+  /** Resolves on close: true when it closed with an error (a reset). */
+  closed: Promise<boolean>;
+}
+
+/** A TCP client connected to 127.0.0.1:`port`, Nagle off, recording what comes back. */
+async function connectClient(port: number): Promise<Client> {
+  const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
+  let received = "";
+  let ended = false;
+  socket.setEncoding("utf8");
+  socket.on("data", (d: string) => (received += d));
+  socket.on("end", () => (ended = true));
+  socket.on("error", () => {}); // reported by `closed`
+  const closed = new Promise<boolean>((resolve) => socket.on("close", resolve));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return { socket, received: () => received, ended: () => ended, closed };
+}
+
+/** Whether a server process is still running (it has not exited). */
+const running = (s: RunningServer) => s.child.exitCode === null && s.child.signalCode === null;
+
+type LogRecord = Record<string, unknown> & { time: string; level: string; msg: string };
 
 describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
   test("--version, --help, and usage errors exit 2 with one clear line", async () => {
@@ -61,6 +95,101 @@ describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
       }
     } finally {
       await first.stop();
+    }
+  });
+
+  test("--log-format json: every stderr line is a JSON record, listening and shutdown included", async () => {
+    const server = await startServer(runtime, [
+      "--log-format",
+      "json",
+      "--listen",
+      "127.0.0.1:0",
+      "--listen",
+      "127.0.0.1:0",
+    ]);
+    try {
+      // startServer found both listeners in the JSON lines.
+      expect(server.addrs).toHaveLength(2);
+      for (const [i, addr] of server.addrs.entries()) {
+        expect(addr).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
+        const c = await connectClient(Number(addr.split(":")[1]));
+        c.socket.end(`hello json ${i}\n`);
+        expect(await withTimeout(c.closed, 10_000, `the echo on ${addr}`)).toBe(false);
+        expect(c.received()).toBe(`hello json ${i}\n`);
+      }
+    } finally {
+      const exit = await server.stop();
+      expect(exit).toEqual({ code: 0, signal: null });
+    }
+
+    const log = server.log();
+    expect(log.endsWith("\n"), "the log ends with a whole line").toBe(true);
+    const records = log.slice(0, -1).split("\n").map((line, i): LogRecord => {
+      let rec: unknown;
+      expect(() => (rec = JSON.parse(line)), `stderr line ${i + 1} is JSON: ${line}`).not.toThrow();
+      expect(rec, `stderr line ${i + 1}`).toMatchObject({
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        level: expect.stringMatching(/^(debug|info|warn|error)$/),
+        msg: expect.any(String),
+      });
+      return rec as LogRecord;
+    });
+
+    const listening = records.filter((r) => r.msg === "listening");
+    expect(listening).toHaveLength(2);
+    listening.forEach((r, i) => {
+      expect(r).toMatchObject({ level: "info", addr: server.addrs[i], service: "echo", runtime });
+    });
+    const shutdown = records.findIndex((r) => r.msg === "shutting down");
+    expect(shutdown, "a shutting down record").toBeGreaterThan(-1);
+    expect(records[shutdown]).toMatchObject({
+      level: "info",
+      signal: "SIGTERM",
+      // Usually 0, but the server may not have seen our echo connections' close yet.
+      connections: expect.any(Number),
+      drain_timeout: expect.any(String),
+    });
+    expect(records.at(-1), "the last record").toMatchObject({ level: "info", msg: "stopped", accepted: 2, refused: 0 });
+    expect(records.length - 1, "stopped comes after shutting down").toBeGreaterThan(shutdown);
+  });
+
+  test("SIGINT drains gracefully: the idle connection closes, an in-flight frame is finished and answered, exit 0", async () => {
+    const server = await startServer(runtime, ["--service", "echo", "--framing", "line", "--listen", "127.0.0.1:0"]);
+    const clients: Client[] = [];
+    try {
+      const idle = await connectClient(server.port);
+      const busy = await connectClient(server.port);
+      clients.push(idle, busy);
+      idle.socket.write("idle\n");
+      await waitFor(() => idle.received() === "idle\n", "the idle connection's echo");
+      // A whole line and the start of the next in one small write (one segment, one read):
+      // once the first line is echoed, the server holds the partial frame.
+      busy.socket.write("first\npartial fr");
+      await waitFor(() => busy.received() === "first\n", "the first line's echo");
+
+      server.child.kill("SIGINT");
+      await waitFor(() => /shutting down signal=SIGINT connections=2 /.test(server.log()), "the shutting down line");
+      // The idle connection is closed at once, with a FIN (no reset) ...
+      expect(await withTimeout(idle.closed, 5000, "the idle connection to close")).toBe(false);
+      expect(idle.ended()).toBe(true);
+      // ... the one inside a frame is left to finish it.
+      await sleep(200);
+      expect(busy.ended(), "the in-flight connection is still open").toBe(false);
+      expect(running(server), "the server is still running").toBe(true);
+
+      busy.socket.write("ame\n");
+      await waitFor(() => busy.received() === "first\npartial frame\n", "the in-flight frame's echo");
+      expect(await withTimeout(busy.closed, 5000, "the in-flight connection to close")).toBe(false);
+      expect(busy.ended()).toBe(true);
+
+      const exit = await withTimeout(server.exited, 10_000, "the server to exit");
+      expect(exit, server.log()).toEqual({ code: 0, signal: null });
+      expect(server.log()).toMatch(/shutting down signal=SIGINT /);
+      expect(server.log()).toMatch(/stopped accepted=2 refused=0/);
+      expect(server.log(), "a graceful drain, not a hard stop").not.toMatch(/second signal|drain-timeout/);
+    } finally {
+      for (const c of clients) c.socket.destroy();
+      if (running(server)) await server.stop();
     }
   });
 

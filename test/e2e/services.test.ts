@@ -4,20 +4,32 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { nodeTransport } from "../../adapters/node/transport.ts";
 import { parseFraming } from "../../src/codec/index.ts";
 import type { Addr } from "../../src/transport.ts";
-import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import {
+  CLI_RUNTIMES,
+  type CliRuntime,
+  dataSegmentsSent,
+  runCli,
+  type RunningServer,
+  startServer,
+} from "../support/cli.ts";
 import { concat, exchange, pattern, sameBytes, waitFor, withTimeout } from "../support/sockets.ts";
 
 const tcp = (port: number): Addr => ({ transport: "tcp", hostname: "127.0.0.1", port });
 const FRAMINGS = ["line", "crlf", "fixed:16", "lp:u8", "lp:u16", "lp:u32", "lp:u64", "lp:ascii5", "delim:00"];
 
+/** A frame payload of `size` bytes (16 for fixed:16) that `spec` can carry. */
+function frameFor(spec: string, size: number, seed: number): Uint8Array {
+  const p = pattern(spec.startsWith("fixed:") ? 16 : size, seed);
+  if (spec === "line" || spec === "crlf") return p.map((b) => 0x41 + (b % 26));
+  if (spec === "delim:00") return p.map((b) => b || 1);
+  return p;
+}
+
 function framesFor(spec: string, count: number): Uint8Array[] {
-  return Array.from({ length: count }, (_, i) => {
-    const size = spec.startsWith("fixed:") ? 16 : spec === "lp:u8" ? 1 + (i % 250) : 1 + ((i * 31) % 300);
-    const p = pattern(size, i + 1);
-    if (spec === "line" || spec === "crlf") return p.map((b) => 0x41 + (b % 26));
-    if (spec === "delim:00") return p.map((b) => b || 1);
-    return p;
-  });
+  return Array.from(
+    { length: count },
+    (_, i) => frameFor(spec, spec === "lp:u8" ? 1 + (i % 250) : 1 + ((i * 31) % 300), i + 1),
+  );
 }
 
 function encode(spec: string, frames: Uint8Array[]): Uint8Array {
@@ -74,13 +86,22 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
       const all = await withTimeout(exchange(nodeTransport, tcp(server.port), wire), 20_000, "100 frames");
       expect(all.error).toBeUndefined();
       expect(sameBytes(all.received, wire)).toBe(true);
-      const one = encode(spec, framesFor(spec, 1));
+      // One byte per write, 1 ms apart with Nagle off: one segment per byte (ss counts
+      // them), so the server reads the frame piecemeal rather than in one read.
+      const one = encode(spec, [frameFor(spec, 32, 7)]);
+      let segments = 0;
       const trickled = await withTimeout(
-        exchange(nodeTransport, tcp(server.port), one, { writeSize: 1 }),
+        exchange(nodeTransport, tcp(server.port), one, {
+          writeSize: 1,
+          gapMs: 1,
+          onSent: (c) => (segments = dataSegmentsSent(c)),
+        }),
         20_000,
         "byte by byte",
       );
+      expect(trickled.error).toBeUndefined();
       expect(sameBytes(trickled.received, one)).toBe(true);
+      expect(segments, `${one.length} bytes in ${segments} segments`).toBeGreaterThanOrEqual(one.length / 4);
     });
 
     test("send --framing prints each reply frame on a line; -c N reports every connection", async () => {

@@ -1,8 +1,9 @@
 // Start the real switchboard CLI as a child process on a chosen runtime, the way a
 // user would, and talk to it over TCP. Used by the end-to-end and reliability suites.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { Conn } from "../../src/transport.ts";
 
 export type CliRuntime = "node" | "deno" | "bun";
 export const CLI_RUNTIMES: readonly CliRuntime[] = ["node", "deno", "bun"];
@@ -56,7 +57,7 @@ export function runCli(
 
 export interface RunningServer {
   child: ChildProcess;
-  /** Addresses from the "listening" log lines, in order. */
+  /** Addresses from the "listening" log lines (text or `--log-format json`), in order. */
   addrs: string[];
   /** host and port of the first TCP listener. */
   host: string;
@@ -102,8 +103,24 @@ export function killTree(child: ChildProcess): void {
 }
 
 /**
+ * The address a complete log line reports listening on, in either log format:
+ * text `... INFO  listening addr=ADDR ...` or JSON `{"msg":"listening","addr":"ADDR",...}`.
+ */
+export function listeningAddr(line: string): string | undefined {
+  if (line.startsWith("{")) {
+    try {
+      const rec = JSON.parse(line) as { msg?: unknown; addr?: unknown };
+      return rec.msg === "listening" && typeof rec.addr === "string" ? rec.addr : undefined;
+    } catch {
+      return undefined; // not JSON after all: not a listening line
+    }
+  }
+  return /listening .*?addr=(\S+)/.exec(line)?.[1];
+}
+
+/**
  * Start `switchboard serve ARGS` and resolve once it has logged one "listening" line per
- * --listen flag (default one). Listen on port 0 to let the OS pick.
+ * --listen flag (default one), in text or JSON. Listen on port 0 to let the OS pick.
  */
 export function startServer(
   runtime: CliRuntime,
@@ -115,6 +132,7 @@ export function startServer(
   const child = opts.wrap ? spawn(opts.wrap[0]!, [...opts.wrap.slice(1), cmd, ...argv]) : spawn(cmd, argv);
   const expected = Math.max(1, args.filter((a) => a === "--listen" || a === "-l").length);
   let log = "";
+  let scanned = 0; // log[0, scanned) is complete lines already looked at
   const addrs: string[] = [];
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on("close", (code, signal) => resolve({ code, signal }))
@@ -133,9 +151,16 @@ export function startServer(
       clearTimeout(timer);
       reject(new Error(`server on ${runtime} exited early (code ${code}, signal ${signal}); log:\n${log}`));
     });
-    child.stderr!.on("data", (b: Buffer) => {
-      log += b.toString();
-      for (const m of log.matchAll(/listening .*?addr=(\S+)/g)) if (!addrs.includes(m[1]!)) addrs.push(m[1]!);
+    child.stderr!.setEncoding("utf8"); // a character split across chunks stays whole
+    child.stderr!.on("data", (text: string) => {
+      log += text;
+      // Whole lines only: a chunk may end inside one (and so inside an address).
+      const end = log.lastIndexOf("\n") + 1;
+      for (const line of log.slice(scanned, end).split("\n")) {
+        const addr = listeningAddr(line);
+        if (addr !== undefined && !addrs.includes(addr)) addrs.push(addr);
+      }
+      scanned = Math.max(scanned, end);
       if (addrs.length >= expected) {
         clearTimeout(timer);
         const first = addrs.find((a) => !a.startsWith("unix:")) ?? "";
@@ -159,4 +184,20 @@ export function startServer(
       }
     });
   });
+}
+
+/**
+ * How many data segments the TCP connection `conn` has sent so far (`data_segs_out` from
+ * `ss -ti`, Linux): proof that small writes left as separate segments rather than
+ * coalesced into a few. Ask while the connection is open.
+ */
+export function dataSegmentsSent(conn: Conn): number {
+  if (conn.local.transport !== "tcp" || conn.remote.transport !== "tcp") throw new Error("not a TCP connection");
+  const [local, remote] = [conn.local.port, conn.remote.port];
+  const r = spawnSync("ss", ["-tinH", "state", "established", `( sport = :${local} and dport = :${remote} )`], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`ss failed: ${r.error?.message ?? r.stderr}`);
+  if (!r.stdout.trim()) throw new Error(`no established TCP connection from port ${local} to port ${remote}`);
+  return Number(/\bdata_segs_out:(\d+)/.exec(r.stdout)?.[1] ?? 0);
 }

@@ -100,32 +100,63 @@ export interface Exchange {
 /**
  * Connect, send `payload` in writes of `writeSize` (honouring backpressure), half-close,
  * and collect everything until the connection closes.
+ *
+ * With `gapMs`, the pieces go out `gapMs` apart with Nagle off, so each leaves as its own
+ * segment and the server reads them in many reads. Without it, small pieces written back
+ * to back share segments (Nagle, the adapter's own batching) and all arrive before the
+ * server reads, so it sees one read however small the pieces.
  */
 export function exchange(
   t: Transport,
   addr: Addr,
   payload: Uint8Array,
-  opts: { writeSize?: number; halfClose?: boolean } = {},
+  opts: {
+    writeSize?: number;
+    gapMs?: number;
+    halfClose?: boolean;
+    /** Called once all of `payload` is written, before the half-close. */
+    onSent?: (c: Conn) => void;
+  } = {},
 ): Promise<Exchange> {
   const chunks: Uint8Array[] = [];
   let gotEnd = false;
   const writeSize = opts.writeSize ?? (payload.length || 1);
   let offset = 0;
+  let finished = false;
+  const finish = (c: Conn) => {
+    if (finished) return; // a late drain
+    finished = true;
+    opts.onSent?.(c);
+    if (opts.halfClose !== false) c.end();
+  };
   const pump = (c: Conn) => {
     while (offset < payload.length) {
       const piece = payload.subarray(offset, offset + writeSize);
       offset += piece.length;
       if (!c.write(piece)) return; // wait for drain
     }
-    if (opts.halfClose !== false) c.end();
+    finish(c);
   };
+  // Paced, for small pieces: write() queues all of each, so no need to wait for drain.
+  const trickle = async (c: Conn, gapMs: number) => {
+    c.setNoDelay(true);
+    while (offset < payload.length) {
+      if (offset > 0) await sleep(gapMs);
+      if (c.closed) return;
+      const piece = payload.subarray(offset, offset + writeSize);
+      offset += piece.length;
+      c.write(piece);
+    }
+    finish(c);
+  };
+  const gapMs = opts.gapMs;
   return new Promise<Exchange>((resolve, reject) => {
     t.connect({ addr }, {
       data(_c, chunk) {
         chunks.push(chunk);
       },
       drain(c) {
-        pump(c);
+        if (gapMs === undefined) pump(c);
       },
       end(c) {
         gotEnd = true;
@@ -135,6 +166,14 @@ export function exchange(
       close(_c, error) {
         resolve({ received: concat(chunks), error, gotEnd });
       },
-    }).then(pump, reject);
+    }).then(async (c) => {
+      try {
+        if (gapMs === undefined) pump(c);
+        else await trickle(c, gapMs);
+      } catch (err) {
+        c.close("abort"); // e.g. onSent threw
+        reject(err);
+      }
+    }, reject);
   });
 }

@@ -1,11 +1,12 @@
 // Framed echo (`serve --service echo --framing SPEC`) over a real server core, for every
-// framing: back-to-back frames in one write, a frame trickled one byte per write,
-// framing errors closing through ctx.fail, and the frame deadline on a partial frame.
+// framing: back-to-back frames in one write, a frame trickled one byte per write (which
+// the server reads in many reads), framing errors closing through ctx.fail, and the
+// frame deadline on a partial frame.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { parseFraming } from "../../../src/codec/index.ts";
 import { framedEchoService } from "../../../src/services/framed-echo.ts";
 import { concat, pattern, sameBytes, sleep, waitFor } from "../../support/sockets.ts";
-import { bytewise, openRaw, type Running, serve, talk, text } from "./support.ts";
+import { openRaw, type Running, serve, talk, text, trickle } from "./support.ts";
 
 /** A payload of about `size` bytes that the framing can carry. */
 function payloadFor(spec: string, i: number, size: number): Uint8Array {
@@ -42,11 +43,12 @@ describe("framed echo", () => {
         expect(sameBytes(r.received, wire)).toBe(true);
       });
 
-      test("one frame sent one byte per write comes back intact", async () => {
-        const wire = encodeAll(spec, [payloadFor(spec, 7, 150)]);
-        const r = await talk(s.addr, bytewise(wire));
+      test("one frame sent one byte per write, in many reads, comes back intact", async () => {
+        const wire = encodeAll(spec, [payloadFor(spec, 7, 64)]);
+        const r = await trickle(s, wire);
         expect(r.error).toBeUndefined();
         expect(sameBytes(r.received, wire)).toBe(true);
+        expect(r.reads, `${wire.length} bytes in ${r.reads} reads`).toBeGreaterThanOrEqual(wire.length / 4);
       });
 
       test("frames are echoed as soon as they are complete, before the half-close", async () => {
@@ -66,12 +68,13 @@ describe("framed echo", () => {
     beforeAll(async () => void (s = await serve(framedEchoService("eof", 1024 * 1024))));
     afterAll(() => s.stop());
 
-    test("echoed after the half-close, whether sent in one write or byte by byte", async () => {
+    test("echoed after the half-close, whether sent in one write or byte by byte (many reads)", async () => {
       const wire = pattern(300, 9);
       const one = await talk(s.addr, [wire]);
       expect(sameBytes(one.received, wire)).toBe(true);
-      const trickled = await talk(s.addr, bytewise(wire));
+      const trickled = await trickle(s, wire);
       expect(sameBytes(trickled.received, wire)).toBe(true);
+      expect(trickled.reads, `${wire.length} bytes in ${trickled.reads} reads`).toBeGreaterThanOrEqual(wire.length / 4);
     });
 
     test("an empty stream is an empty frame: nothing comes back, clean close", async () => {

@@ -21,18 +21,50 @@ export interface Running {
   addr: Addr;
   port: number;
   logs: string[];
+  /** How many `data` events (reads) the server has had so far, over all its connections. */
+  reads(): number;
   stop(): Promise<void>;
+}
+
+/** `t`, with every `data` event its listeners deliver counted in `count.reads`. */
+function countingReads(t: Transport, count: { reads: number }): Transport {
+  return {
+    runtime: t.runtime,
+    connect: (opts, handler) => t.connect(opts, handler),
+    // The server's handler is a plain object of arrow functions: a copy behaves the same.
+    listen: (opts, handler) =>
+      t.listen(opts, {
+        ...handler,
+        data(c, chunk) {
+          count.reads++;
+          handler.data(c, chunk);
+        },
+      }),
+  };
 }
 
 /** A real server core running `service` on 127.0.0.1, port chosen by the OS. */
 export async function serve(service: Service, options: Partial<ServerOptions> = {}): Promise<Running> {
   const logs: string[] = [];
   const log: Logger = createLogger({ write: async (s) => void logs.push(String(s)) }, "text", "debug");
-  const server = new Server({ transport: await transport(), service, options: { drainMs: 2000, ...options }, log });
+  const count = { reads: 0 };
+  const server = new Server({
+    transport: countingReads(await transport(), count),
+    service,
+    options: { drainMs: 2000, ...options },
+    log,
+  });
   const listener = await server.listen(LOOPBACK);
   const addr = listener.addr;
   const port = addr.transport === "tcp" ? addr.port : 0;
-  return { server, addr, port, logs, stop: () => withTimeout(server.shutdown(), 10_000, "server shutdown") };
+  return {
+    server,
+    addr,
+    port,
+    logs,
+    reads: () => count.reads,
+    stop: () => withTimeout(server.shutdown(), 10_000, "server shutdown"),
+  };
 }
 
 export interface Talk {
@@ -43,8 +75,12 @@ export interface Talk {
 }
 
 /**
- * Connect, send `pieces` one write each (optionally `gapMs` apart), half-close unless
- * told not to, and collect everything until the connection closes (bounded).
+ * Connect, send `pieces` one write each, half-close unless told not to, and collect
+ * everything until the connection closes (bounded).
+ *
+ * With `gapMs`, the pieces go out `gapMs` apart with Nagle off, so each leaves as its own
+ * segment and the server reads them in many reads (see `trickle`). Without it, pieces
+ * written back to back all arrive before the server reads: one read, however small.
  */
 export async function talk(
   addr: Addr,
@@ -71,10 +107,11 @@ export async function talk(
       closed({ received: concat(chunks), error, gotEnd });
     },
   });
-  for (const p of pieces) {
+  if (opts.gapMs !== undefined) conn.setNoDelay(true);
+  for (const [i, p] of pieces.entries()) {
     if (conn.closed) break;
+    if (i > 0 && opts.gapMs !== undefined) await sleep(opts.gapMs);
     conn.write(p);
-    if (opts.gapMs !== undefined) await sleep(opts.gapMs);
   }
   if (opts.halfClose !== false) conn.end();
   return withTimeout(done, opts.timeoutMs ?? 10_000, "the server to close the connection");
@@ -83,6 +120,24 @@ export async function talk(
 /** Every byte of `bytes` as its own piece (one write each). */
 export function bytewise(bytes: Uint8Array): Uint8Array[] {
   return Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+}
+
+/** The gap between pieces that makes a trickle really arrive in pieces (see `trickle`). */
+export const TRICKLE_GAP_MS = 1;
+
+/**
+ * Send `bytes` one byte per write, TRICKLE_GAP_MS apart with Nagle off, so the server
+ * really gets them in many reads; returns the exchange and how many reads the server
+ * `s` had meanwhile. Keep `bytes` to a few hundred: each byte costs 1 to 3 ms.
+ */
+export async function trickle(
+  s: Running,
+  bytes: Uint8Array,
+  opts: { halfClose?: boolean; timeoutMs?: number } = {},
+): Promise<Talk & { reads: number }> {
+  const before = s.reads();
+  const r = await talk(s.addr, bytewise(bytes), { ...opts, gapMs: TRICKLE_GAP_MS });
+  return { ...r, reads: s.reads() - before };
 }
 
 /** A raw client connection with its received bytes, for tests that steer each step. */
