@@ -15,6 +15,7 @@ import {
   encodeAll,
   errorAtHeader,
   feed,
+  RUNS,
   sameBytes,
   split,
   text,
@@ -264,7 +265,7 @@ describe("delimited: properties", () => {
           expect(c.discarded).toBe(frames.length - want.length);
         },
       ),
-      { numRuns: 1000 },
+      { numRuns: RUNS },
     );
   });
 
@@ -286,7 +287,7 @@ describe("delimited: properties", () => {
         }
         expect(threw).toBe(true);
       }),
-      { numRuns: 500 },
+      { numRuns: RUNS },
     );
   });
 });

@@ -13,6 +13,7 @@ import {
   encodeAll,
   errorAtHeader,
   hex,
+  RUNS,
   sameBytes,
   text,
 } from "./helpers.ts";
@@ -236,7 +237,7 @@ describe("length-prefixed: properties", () => {
         expect(at).toBe(width);
         expect(queued).toBe(width);
       }),
-      { numRuns: 1000 },
+      { numRuns: RUNS },
     );
   });
 
@@ -256,7 +257,7 @@ describe("length-prefixed: properties", () => {
         expect(error).toBeInstanceOf(FrameTooLarge);
         expect([at, queued]).toEqual([digits, digits]);
       }),
-      { numRuns: 1000 },
+      { numRuns: RUNS },
     );
   });
 });
