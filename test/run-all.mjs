@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The whole test suite: type-check, build for Node, then vitest on each runtime.
+// The whole test suite: system tools, type-check, build for Node, lint and format
+// checks, then vitest on each runtime.
 // Ends with one line "N passed, N failed, N skipped" summed from vitest's JSON reports.
 //
 //   node test/run-all.mjs            everything
@@ -29,6 +30,7 @@ function step(label, cmd, args, env = {}) {
 // Static checks: each failing one counts as one failure. deno lint includes JSR's
 // no-slow-types rule; fmt and lint follow the settings in deno.json.
 const checks = [
+  ["system tools", "bash", [join(root, ".ci", "system-tools")]],
   ["typecheck", process.execPath, [bin("tsc"), "-p", "tsconfig.json"]],
   ["build", process.execPath, [bin("tsc"), "-p", "tsconfig.build.json"]],
   ["lint", bin("deno"), ["lint", "--quiet"]],

@@ -69,8 +69,24 @@ const jobs: [string, string, string[]][] = [
   ["deno task start", join(ROOT, "node_modules/.bin/deno"), ["task", "start"]],
 ];
 
+/** The default port must be free: say so plainly instead of failing on someone else's server. */
+function assertDefaultPortFree(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once("error", (err: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          `127.0.0.1:${DEFAULT_PORT} is in use (${err.code}): stop whatever listens there (a quick-start ` +
+            "server still running?) — this test starts the README's commands on the default port",
+        ),
+      ));
+    probe.listen(DEFAULT_PORT, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
 describe.each(jobs)("quick start: %s", (_name, cmd, args) => {
   test("listens on the default address, echoes, and Ctrl-C drains and stops it", async () => {
+    await assertDefaultPortFree();
     const job = startJob(cmd, args);
     try {
       await waitFor(
