@@ -6,7 +6,13 @@ import type { Check } from "./check-kit.ts";
 import { connectionEndChecks } from "./checks-connection-end.ts";
 import { dataFlowChecks } from "./checks-data-flow.ts";
 import { endpointChecks } from "./checks-endpoints.ts";
+import { failureChecks } from "./checks-failures.ts";
 
 export type { Check, CheckContext } from "./check-kit.ts";
 
-export const checks: Record<string, Check> = { ...dataFlowChecks, ...connectionEndChecks, ...endpointChecks };
+export const checks: Record<string, Check> = {
+  ...dataFlowChecks,
+  ...connectionEndChecks,
+  ...failureChecks,
+  ...endpointChecks,
+};

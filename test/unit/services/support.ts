@@ -46,7 +46,7 @@ function countingReads(t: Transport, count: { reads: number }): Transport {
 /** A real server core running `service` on 127.0.0.1, port chosen by the OS. */
 export async function serve(service: Service, options: Partial<ServerOptions> = {}): Promise<Running> {
   const logs: string[] = [];
-  const log: Logger = createLogger({ write: async (s) => void logs.push(String(s)) }, "text", "debug");
+  const log: Logger = createLogger({ write: (s) => Promise.resolve(void logs.push(String(s))) }, "text", "debug");
   const count = { reads: 0 };
   const server = new Server({
     transport: countingReads(await transport(), count),
@@ -185,15 +185,17 @@ export async function cli(
     memoryRss: () => undefined,
     exit: () => Promise.reject(new Error("the CLI must not exit the test process")),
     args,
-    stdout: { write: async (d) => void out.push(typeof d === "string" ? enc.encode(d) : d.slice()) },
-    stderr: { write: async (d) => void (err += typeof d === "string" ? d : new TextDecoder().decode(d)) },
+    stdout: { write: (d) => Promise.resolve(void out.push(typeof d === "string" ? enc.encode(d) : d.slice())) },
+    stderr: {
+      write: (d) => Promise.resolve(void (err += typeof d === "string" ? d : new TextDecoder().decode(d))),
+    },
     async *stdin() {
       if (stdin) { for (let i = 0; i < stdin.length; i += 1000) yield stdin.slice(i, i + 1000); }
     },
-    readFile: async (path) => {
+    readFile: (path) => {
       const text = opts.files?.[path];
-      if (text === undefined) throw new Error(`ENOENT: no such file ${path}`);
-      return enc.encode(text);
+      if (text === undefined) return Promise.reject(new Error(`ENOENT: no such file ${path}`));
+      return Promise.resolve(enc.encode(text));
     },
     onSignal: () => () => {},
   };
