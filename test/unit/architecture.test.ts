@@ -67,3 +67,16 @@ test("the version is the same in src/version.ts, package.json and deno.json", ()
   expect(pkg.version).toBe(VERSION);
   expect(deno.version).toBe(VERSION);
 });
+
+test("src/ and adapters/deno/ import only relative .ts files (deno run <url> and JSR need no node_modules or import map)", () => {
+  const offences: string[] = [];
+  for (const dir of ["src", "adapters/deno"]) {
+    for (const file of tsFiles(join(ROOT, dir))) {
+      const code = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\//g, "").replace(/\/\/.*$/gm, "");
+      for (const m of code.matchAll(/(?:\bfrom|\bimport)\s*\(?\s*["']([^"']*)["']/g)) {
+        if (!/^\.\.?\/.*\.ts$/.test(m[1]!)) offences.push(`${relative(ROOT, file)}: ${m[1]}`);
+      }
+    }
+  }
+  expect(offences).toEqual([]);
+});

@@ -1,0 +1,165 @@
+// `deno run <url>` as a user runs it. This repository is served over loopback HTTP (`.ts` as
+// application/typescript, like a raw file host), and Deno runs it from an empty directory
+// with a fresh DENO_DIR: no node_modules, import map, deno.json or lock file can help.
+// Each case uses the permission flags the README gives for it, and no more.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join, normalize, sep } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { ROOT, runCli, startServer } from "../support/cli.ts";
+import { BIN, echoOnce, inDir } from "../support/package.ts";
+
+const DENO = `${BIN}deno`;
+let http: HttpServer;
+let url = ""; // of adapters/deno/main.ts on the loopback server
+let tmp = "";
+const requested = new Set<string>();
+
+beforeAll(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "sb-deno-url-"));
+  http = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname));
+    requested.add(path);
+    const file = join(ROOT, path);
+    if (req.method !== "GET" || !file.startsWith(ROOT) || file.includes(`${sep}.`)) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = readFileSync(file);
+      res.writeHead(200, { "content-type": path.endsWith(".ts") ? "application/typescript" : "text/plain" }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as { port: number }).port;
+  url = `http://127.0.0.1:${port}/adapters/deno/main.ts`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => http?.close(resolve));
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** A fresh empty working directory and Deno cache. */
+function fresh(name: string): { cwd: string; env: Record<string, string> } {
+  const cwd = join(tmp, name, "cwd");
+  mkdirSync(cwd, { recursive: true });
+  return { cwd, env: { DENO_DIR: join(tmp, name, "deno-dir") } };
+}
+
+/** `deno run FLAGS URL ARGS` in `cwd`, as a runCli command. */
+function denoRun(cwd: string, env: Record<string, string>, flags: string[]): [string, string[]] {
+  const [cmd, ...pre] = inDir(cwd, env);
+  return [cmd!, [...pre, DENO, "run", ...flags, url]];
+}
+
+test("deno run --allow-net <url> serve: echoes over TCP, fetches only src/ and adapters/deno/, writes nothing", async () => {
+  const { cwd, env } = fresh("serve");
+  requested.clear();
+  const server = await startServer("deno", ["--listen", "127.0.0.1:0"], {
+    command: [DENO, ["run", "--allow-net", url]],
+    wrap: inDir(cwd, env),
+    startTimeoutMs: 60_000,
+  });
+  try {
+    expect(server.log()).toContain("runtime=deno");
+    expect(await echoOnce(server.port, "hello from a URL\n")).toBe("hello from a URL\n");
+    // The client verb from the URL too.
+    const sent = await runCli("deno", ["send", `127.0.0.1:${server.port}`, "and back"], {
+      command: denoRun(cwd, env, ["--allow-net"]),
+    });
+    expect(sent.stderr).toBe("");
+    expect(sent.stdout.toString()).toBe("and back\n");
+  } finally {
+    expect((await server.stop()).code).toBe(0);
+  }
+  expect(requested).toContain("/adapters/deno/main.ts");
+  expect([...requested].filter((p) => !/^\/(src|adapters\/deno)\/[\w/.-]+\.ts$/.test(p))).toEqual([]);
+  expect(readdirSync(cwd)).toEqual([]); // no lock file, no node_modules
+});
+
+test("without --allow-net, serve fails at once with an error that names the flag", async () => {
+  const { cwd, env } = fresh("no-net");
+  const r = await runCli("deno", ["serve", "--listen", "127.0.0.1:0"], { command: denoRun(cwd, env, []) });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/cannot listen on 127\.0\.0\.1:0: .*--allow-net/);
+});
+
+test("a unix socket takes --allow-net --allow-read --allow-write (each one alone is refused)", async () => {
+  const { cwd, env } = fresh("unix");
+  const path = join(tmp, "unix", "echo.sock");
+  const flags = ["--allow-net", `--allow-read=${join(tmp, "unix")}`, `--allow-write=${join(tmp, "unix")}`];
+  for (const missing of flags) {
+    const r = await runCli("deno", ["serve", "--listen", `unix:${path}`], {
+      command: denoRun(cwd, env, flags.filter((f) => f !== missing)),
+    });
+    expect(r.code, `without ${missing}`).toBe(1);
+    expect(r.stderr).toContain(`run again with the ${missing.split("=")[0]} flag`);
+  }
+  const server = await startServer("deno", ["--listen", `unix:${path}`], {
+    command: [DENO, ["run", ...flags, url]],
+    wrap: inDir(cwd, env),
+    startTimeoutMs: 60_000,
+  });
+  try {
+    const sent = await runCli("node", ["send", `unix:${path}`, "over a unix socket"]);
+    expect(sent.stdout.toString()).toBe("over a unix socket\n");
+  } finally {
+    expect((await server.stop()).code).toBe(0);
+  }
+});
+
+test("serve --service app --data FILE takes --allow-read for that file; request works from the URL", async () => {
+  const { cwd, env } = fresh("app");
+  const file = join(tmp, "app", "words.json");
+  writeFileSync(file, JSON.stringify({ switchboard: "connects calls" }));
+  const server = await startServer("deno", ["--service", "app", "--data", file, "--listen", "127.0.0.1:0"], {
+    command: [DENO, ["run", "--allow-net", `--allow-read=${file}`, url]],
+    wrap: inDir(cwd, env),
+    startTimeoutMs: 60_000,
+  });
+  try {
+    const r = await runCli("deno", ["request", `127.0.0.1:${server.port}`, "search", "switchboard"], {
+      command: denoRun(cwd, env, ["--allow-net"]),
+    });
+    expect(r.stdout.toString()).toBe("connects calls\n");
+  } finally {
+    expect((await server.stop()).code).toBe(0);
+  }
+  const denied = await runCli("deno", ["serve", "--service", "app", "--data", file, "--listen", "127.0.0.1:0"], {
+    command: denoRun(cwd, env, ["--allow-net"]),
+  });
+  expect(denied.code).toBe(1);
+  expect(denied.stderr).toContain(`cannot read --data ${file}`);
+});
+
+describe("deno install -g from the URL", () => {
+  test("installs a `switchboard` command (with a lock file) that serves echo", async () => {
+    const { cwd, env } = fresh("install");
+    const root = join(tmp, "install", "root");
+    // Asynchronously: a synchronous child would block this process's HTTP server.
+    const [cmd, ...pre] = inDir(cwd, env);
+    const installed = await runCli("deno", [], {
+      command: [cmd!, [...pre, DENO, "install", "-g", "--root", root, "-n", "switchboard", "--allow-net", url]],
+      timeoutMs: 120_000,
+    });
+    expect(installed.code, installed.stderr).toBe(0);
+    const script = readFileSync(join(root, "bin", "switchboard"), "utf8");
+    expect(script).toContain(`deno run --allow-net`);
+    expect(readdirSync(join(root, "bin", ".switchboard"))).toContain("deno.lock"); // pins what was fetched
+    // The generated script runs `deno` from PATH.
+    const server = await startServer("deno", ["--listen", "127.0.0.1:0"], {
+      command: ["switchboard", []],
+      wrap: inDir(cwd, { ...env, PATH: `${join(root, "bin")}:${BIN}:${process.env.PATH}` }),
+      startTimeoutMs: 60_000,
+    });
+    try {
+      expect(await echoOnce(server.port, "hello from deno install\n")).toBe("hello from deno install\n");
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+  });
+});
