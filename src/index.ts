@@ -1,5 +1,5 @@
 // switchboard as a library: the runtime-agnostic core. Pair it with one adapter
-// (switchboard/node, adapters/deno/transport.ts, adapters/bun/transport.ts).
+// (`switchboard/node`, `switchboard/bun`, `switchboard/deno` on npm; `./deno` on JSR).
 
 export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
 export { ConnectError, DEFAULT_HIGH_WATER_MARK, ListenError } from "./transport.ts";

@@ -88,7 +88,7 @@ test("without --allow-net, serve fails at once with an error that names the flag
   expect(r.stderr).toMatch(/cannot listen on 127\.0\.0\.1:0: .*--allow-net/);
 });
 
-test("a unix socket takes --allow-net --allow-read --allow-write (each one alone is refused)", async () => {
+test("a unix socket takes --allow-net --allow-read --allow-write (listening without any one of them is refused)", async () => {
   const { cwd, env } = fresh("unix");
   const path = join(tmp, "unix", "echo.sock");
   const flags = ["--allow-net", `--allow-read=${join(tmp, "unix")}`, `--allow-write=${join(tmp, "unix")}`];
@@ -105,7 +105,10 @@ test("a unix socket takes --allow-net --allow-read --allow-write (each one alone
     startTimeoutMs: 60_000,
   });
   try {
-    const sent = await runCli("node", ["send", `unix:${path}`, "over a unix socket"]);
+    // The client from the URL too, with the same three flags.
+    const sent = await runCli("deno", ["send", `unix:${path}`, "over a unix socket"], {
+      command: denoRun(cwd, env, flags),
+    });
     expect(sent.stdout.toString()).toBe("over a unix socket\n");
   } finally {
     expect((await server.stop()).code).toBe(0);
