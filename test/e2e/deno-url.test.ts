@@ -4,9 +4,11 @@
 // Each case uses the permission flags the README gives for it, and no more.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server as HttpServer } from "node:http";
+import { createConnection, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join, normalize, sep } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { defaultMaxConns } from "../../src/server/options.ts";
 import { ROOT, runCli, startServer } from "../support/cli.ts";
 import { BIN, echoOnce, inDir } from "../support/package.ts";
 
@@ -137,6 +139,54 @@ test("serve --service app --data FILE takes --allow-read for that file; request 
   });
   expect(denied.code).toBe(1);
   expect(denied.stderr).toContain(`cannot read --data ${file}`);
+});
+
+/** Hold `n` connections to 127.0.0.1:port until each is served (its byte echoed) or refused (closed). */
+async function holdConnections(port: number, n: number): Promise<{ served: number; refused: number; close(): void }> {
+  const socks: Socket[] = [];
+  const outcomes = await Promise.all(
+    Array.from({ length: n }, () =>
+      new Promise<"served" | "refused">((resolve, reject) => {
+        const s = createConnection({ host: "127.0.0.1", port }, () => s.write("x"));
+        socks.push(s);
+        s.on("data", () => resolve("served"));
+        s.on("error", () => {}); // a refusal is a reset: counted at close
+        s.on("close", () => resolve("refused"));
+        s.setTimeout(20_000, () => reject(new Error("a held connection was neither served nor refused in 20 s")));
+      })),
+  );
+  for (const s of socks) s.setTimeout(0);
+  return {
+    served: outcomes.filter((o) => o === "served").length,
+    refused: outcomes.filter((o) => o === "refused").length,
+    close: () => socks.forEach((s) => s.destroy()),
+  };
+}
+
+test("what -A adds: the open-file limit sizes the default --max-conns (else 4096 is assumed)", async () => {
+  // Under an open-file limit of 600, -A lets the server read it and cap itself below it;
+  // --allow-net alone cannot read /proc/self/limits, so all held connections are served.
+  // (Deno itself holds some 25-40 descriptors: its module cache among them.)
+  const limit = 600;
+  const cap = defaultMaxConns(limit);
+  const held = cap + 12; // above the cap, well below the descriptors left
+  const { cwd, env } = fresh("all");
+  for (const flags of [["-A"], ["--allow-net"]]) {
+    const server = await startServer("deno", ["--listen", "127.0.0.1:0"], {
+      command: ["prlimit", [`--nofile=${limit}:${limit}`, DENO, "run", ...flags, url]],
+      wrap: inDir(cwd, env),
+      startTimeoutMs: 60_000,
+    });
+    let conns: Awaited<ReturnType<typeof holdConnections>> | undefined;
+    try {
+      conns = await holdConnections(server.port, held);
+      const expected = flags[0] === "-A" ? [cap, held - cap] : [held, 0];
+      expect([conns.served, conns.refused], server.log().slice(-2000)).toEqual(expected);
+    } finally {
+      conns?.close();
+      expect((await server.stop()).code).toBe(0);
+    }
+  }
 });
 
 describe("deno install -g from the URL", () => {
