@@ -19,10 +19,11 @@ let tmp = "";
 let tarball = "";
 let project = ""; // an empty project with the tarball installed
 let npmCache = ""; // empty at first: with --offline, nothing can come from the registry
+let checkout = ""; // a clean copy of the sources the package is built from
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "sb-package-"));
-  const checkout = join(tmp, "checkout");
+  checkout = join(tmp, "checkout");
   for (const f of ["package.json", "README.md", "tsconfig.json", "tsconfig.build.json", "docs", "src", "adapters"]) {
     cpSync(join(ROOT, f), join(checkout, f), { recursive: true });
   }
@@ -79,6 +80,11 @@ test("the tarball is publishable: built JS, declarations and the bin; no sources
   expect(readFileSync(join(project, "node_modules", NAME, installed.bin.switchboard), "utf8")).toMatch(
     /^#!\/usr\/bin\/env node\n/,
   );
+});
+
+test("npm publish --dry-run accepts the package (offline; `private` is checked with the tarball above)", () => {
+  const out = run("npm", ["publish", "--dry-run", "--offline", "--ignore-scripts"], checkout);
+  expect(out).toContain(`+ ${NAME}@${PKG.version}`);
 });
 
 describe("the installed bin serves echo over TCP", () => {
