@@ -16,7 +16,7 @@ import { appEnvelope, encodeMessage } from "../../src/app/envelope.ts";
 import { ByteQueue, decodeFrames } from "../../src/codec/index.ts";
 import { ROOT, runCli } from "../support/cli.ts";
 import { type Bases, ensureBases, npmBun, requireTools, run } from "../support/container-images.ts";
-import { exchange, pattern, sameBytes, waitFor, withTimeout } from "../support/sockets.ts";
+import { exchange, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 const image = `localhost/switchboard-test:${process.pid}`;
 const containers: string[] = [];
@@ -35,10 +35,19 @@ async function startContainer(
   const name = `switchboard-test-${process.pid}-${containers.length}`;
   containers.push(name);
   podman("run", "-d", "--name", name, "-p", `127.0.0.1::${port}`, ...opts, image, ...args);
-  await waitFor(() => logs(name).includes("listening"), `${name} to log "listening"`, 30_000);
+  await until(() => logs(name).includes("listening"), `${name} to log "listening"`);
   const hostPort = Number(/:(\d+)\s*$/.exec(podman("port", name, `${port}/tcp`))?.[1]);
   expect(hostPort).toBeGreaterThan(0);
   return { name, hostPort };
+}
+
+/** Poll a condition that runs podman every 100 ms (each check is a process), up to `ms`. */
+async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await sleep(100);
+  }
 }
 
 function logs(name: string): string {
@@ -162,6 +171,26 @@ describe("Docker image", () => {
     120_000,
   );
 
+  test("the health check follows whatever service the container runs, and fails when it cannot probe", async () => {
+    const started = await Promise.all(
+      ([["daytime", 7013], ["time", 7037], ["discard", 7009], ["chargen", 7019]] as const).map(
+        async ([service, port]) => {
+          const c = await startContainer([], port, ["serve", "--service", service, "--listen", `0.0.0.0:${port}`]);
+          return { service, ...c };
+        },
+      ),
+    );
+    for (const { service, name } of started) {
+      expect(healthcheck(name), service).toEqual({ code: 0, status: "healthy" });
+    }
+    // Port 0 is the OS's choice: the command line does not say where to probe.
+    const { name } = await startContainer([], 7007, ["serve", "--listen", "0.0.0.0:0"]);
+    expect(healthcheck(name).code).not.toBe(0);
+    const probe = spawnSync("podman", ["exec", name, "/usr/local/bin/switchboard", "probe"], { encoding: "utf8" });
+    expect(probe.status).toBe(1);
+    expect(probe.stderr).toContain("listens on port 0");
+  }, 120_000);
+
   test("podman stop while a request is half sent: the server drains, the reply arrives, exit code 0", async () => {
     const { name, hostPort } = await startContainer(
       ["--read-only", "--cap-drop", "ALL"],
@@ -201,7 +230,7 @@ describe("Docker image", () => {
     );
     const stop = spawn("podman", ["stop", "-t", "10", name], { stdio: "ignore" });
     const stopped = new Promise<number | null>((resolve) => stop.on("close", resolve));
-    await waitFor(() => logs(name).includes("shutting down signal=SIGTERM"), "the server to start draining", 20_000);
+    await until(() => logs(name).includes("shutting down signal=SIGTERM"), "the server to start draining");
     expect(closed).toBe(false); // a connection in mid-request is not cut
     socket.end(request.subarray(half));
     await waitFor(() => closed, "the server to reply and close", 20_000);
