@@ -19,6 +19,7 @@ import { type Bases, ensureBases, npmBun, requireTools, run } from "../support/c
 import { exchange, pattern, sameBytes, sleep, waitFor, withTimeout } from "../support/sockets.ts";
 
 const image = `localhost/switchboard-test:${process.pid}`;
+const shellFree = `localhost/switchboard-test:${process.pid}-glibc-only`;
 const containers: string[] = [];
 let bases: Bases;
 let dataDir: string;
@@ -31,10 +32,11 @@ async function startContainer(
   opts: string[],
   port: number,
   args: string[] = [],
+  from = image,
 ): Promise<{ name: string; hostPort: number }> {
   const name = `switchboard-test-${process.pid}-${containers.length}`;
   containers.push(name);
-  podman("run", "-d", "--name", name, "-p", `127.0.0.1::${port}`, ...opts, image, ...args);
+  podman("run", "-d", "--name", name, "-p", `127.0.0.1::${port}`, ...opts, from, ...args);
   await until(() => logs(name).includes("listening"), `${name} to log "listening"`);
   const hostPort = Number(/:(\d+)\s*$/.exec(podman("port", name, `${port}/tcp`))?.[1]);
   expect(hostPort).toBeGreaterThan(0);
@@ -68,10 +70,8 @@ function healthcheck(name: string): { code: number | null; status: string } {
   return { code: r.status, status: inspect(name, "{{.State.Health.Status}}") };
 }
 
-beforeAll(() => {
-  requireTools(["podman", "debootstrap", "runc", "nsenter", "ss"]);
-  bases = ensureBases();
-  // The real Dockerfile; only the two base images are changed.
+/** The real Dockerfile, with only the two base images changed. */
+function buildImage(runtimeImage: string, tag: string): void {
   run("podman", [
     "build",
     "--format",
@@ -80,18 +80,24 @@ beforeAll(() => {
     "--build-arg",
     `BUN_IMAGE=${bases.bunImage}`,
     "--build-arg",
-    `RUNTIME_IMAGE=${bases.runtimeImage}`,
+    `RUNTIME_IMAGE=${runtimeImage}`,
     "-t",
-    image,
+    tag,
     ROOT,
   ], { timeoutMs: 600_000 });
+}
+
+beforeAll(() => {
+  requireTools(["podman", "debootstrap", "runc", "nsenter", "ss"]);
+  bases = ensureBases();
+  buildImage(bases.runtimeImage, image);
   dataDir = mkdtempSync(join(tmpdir(), "switchboard-docker-data-"));
   writeFileSync(join(dataDir, "words.json"), JSON.stringify({ harbour: "where the ships come home ⚓" }));
 }, 1_800_000);
 
 afterAll(() => {
   for (const name of containers) spawnSync("podman", ["rm", "-f", "-t", "0", name]);
-  spawnSync("podman", ["rmi", "-f", image]);
+  spawnSync("podman", ["rmi", "-f", image, shellFree]);
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }, 120_000);
 
@@ -190,6 +196,26 @@ describe("Docker image", () => {
     expect(probe.status).toBe(1);
     expect(probe.stderr).toContain("listens on port 0");
   }, 120_000);
+
+  test("needs no shell: on a base with only the C libraries it serves, is healthy and stops with 0", async () => {
+    buildImage(bases.glibcOnlyImage, shellFree);
+    const sh = spawnSync("podman", ["run", "--rm", "--entrypoint", "/bin/sh", shellFree, "-c", "true"]);
+    expect(sh.status, "the base must really have no shell").not.toBe(0);
+    const size = Number(podman("image", "inspect", "--format", "{{.Size}}", shellFree));
+    console.log(`image ${shellFree}: ${(size / 1e6).toFixed(1)} MB (binary + C libraries only)`);
+    const { name, hostPort } = await startContainer(["--read-only", "--cap-drop", "ALL"], 7007, [], shellFree);
+    const sent = pattern(64 * 1024, 3);
+    const r = await withTimeout(
+      exchange(nodeTransport, { transport: "tcp", hostname: "127.0.0.1", port: hostPort }, sent),
+      20_000,
+      "echo through the shell-free container",
+    );
+    expect(sameBytes(r.received, sent)).toBe(true);
+    expect(processStatus(name).Uid!.split(/\s+/)[0]).toBe("65532");
+    expect(healthcheck(name)).toEqual({ code: 0, status: "healthy" });
+    podman("stop", "-t", "10", name);
+    expect(inspect(name, "{{.State.ExitCode}}")).toBe("0");
+  }, 600_000);
 
   test("podman stop while a request is half sent: the server drains, the reply arrives, exit code 0", async () => {
     const { name, hostPort } = await startContainer(

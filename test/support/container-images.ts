@@ -1,8 +1,9 @@
 // Local base images for building the real Dockerfile where no registry can be reached:
 // a debootstrapped Debian minbase (the RUNTIME_IMAGE) and the same plus the npm-installed
-// bun binary (the BUN_IMAGE). Both are kept in podman's storage under names whose tags
-// say what they were made from, and made again only when missing (the first debootstrap
-// takes a minute or more).
+// bun binary (the BUN_IMAGE); and, to prove the image needs no shell, a base holding only
+// the C libraries bun links (a stand-in for distroless). All are kept in podman's storage
+// under names whose tags say what they were made from, and made again only when missing
+// (the first debootstrap takes minutes).
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   copyFileSync,
@@ -23,6 +24,8 @@ const SUITE = "bookworm";
 export interface Bases {
   runtimeImage: string;
   bunImage: string;
+  /** Only the C libraries the Bun runtime links (and libgcc_s): no shell, no /bin at all. */
+  glibcOnlyImage: string;
 }
 
 /** Fails with what is missing when a tool the container tests need is not installed. */
@@ -100,7 +103,22 @@ function withBun(base: string, name: string, bunPath: string): void {
   }
 }
 
-/** The two local bases, made if missing. */
+// What `ldd` says bun needs, plus libgcc_s (glibc loads it at run time), as a tar on stdout.
+const LIBS_TAR = `tar -ch $(ldd /usr/local/bin/bun | grep -o '/[^ ]*') ` +
+  `$(ldconfig -p | awk '/libgcc_s.so.1/ { print $NF; exit }') 2>/dev/null`;
+
+function glibcOnly(bunImage: string, name: string): void {
+  run("bash", [
+    "-c",
+    'set -o pipefail; podman run --rm "$1" sh -c "$3" | podman import - "$2"',
+    "bash",
+    bunImage,
+    name,
+    LIBS_TAR,
+  ], { timeoutMs: 300_000 });
+}
+
+/** The local bases, made if missing. */
 export function ensureBases(): Bases {
   const arch = run("dpkg", ["--print-architecture"]).trim();
   const runtimeImage = `localhost/switchboard-test-minbase:${SUITE}-${arch}`;
@@ -108,5 +126,7 @@ export function ensureBases(): Bases {
   const bunImage = `localhost/switchboard-test-bun:${bun.version}-${SUITE}-${arch}`;
   if (!imageExists(runtimeImage)) minbase(runtimeImage);
   if (!imageExists(bunImage)) withBun(runtimeImage, bunImage, bun.path);
-  return { runtimeImage, bunImage };
+  const glibcOnlyImage = `localhost/switchboard-test-glibc:${bun.version}-${SUITE}-${arch}`;
+  if (!imageExists(glibcOnlyImage)) glibcOnly(bunImage, glibcOnlyImage);
+  return { runtimeImage, bunImage, glibcOnlyImage };
 }
