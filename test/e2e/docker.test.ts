@@ -37,7 +37,10 @@ async function startContainer(
   const name = `switchboard-test-${process.pid}-${containers.length}`;
   containers.push(name);
   podman("run", "-d", "--name", name, "-p", `127.0.0.1::${port}`, ...opts, from, ...args);
-  await until(() => logs(name).includes("listening"), `${name} to log "listening"`);
+  await until(() => {
+    if (inspect(name, "{{.State.Status}}") === "exited") throw new Error(`${name} exited:\n${logs(name)}`);
+    return logs(name).includes("listening");
+  }, `${name} to log "listening"`);
   const hostPort = Number(/:(\d+)\s*$/.exec(podman("port", name, `${port}/tcp`))?.[1]);
   expect(hostPort).toBeGreaterThan(0);
   return { name, hostPort };
