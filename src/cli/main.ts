@@ -6,9 +6,10 @@ import { UsageError } from "./args.ts";
 import { serveCommand } from "./serve.ts";
 import { sendCommand } from "./send.ts";
 import { requestCommand } from "./request.ts";
+import { probeCommand } from "./probe.ts";
 import type { Command } from "./command.ts";
 
-const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand];
+const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand, probeCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));

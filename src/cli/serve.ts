@@ -262,3 +262,6 @@ export const serveCommand: Command = {
   help,
   run,
 };
+
+/** The flags of `serve`, for reading a running server's command line (`probe`). */
+export { flags as serveFlags };
