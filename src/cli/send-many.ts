@@ -124,11 +124,13 @@ export async function runMany(
   const results = Array.from({ length: count }, newResult);
   const links = new Set<Link>();
   let interrupted = false;
+  let finishedBeforeStop = 0;
   let onInterrupt!: () => void;
   const interruptedP = new Promise<void>((resolve) => (onInterrupt = resolve));
   const removeSignal = host.onSignal("SIGINT", () => {
     if (interrupted) return;
     interrupted = true;
+    finishedBeforeStop = results.filter((r) => r.done).length;
     for (const link of links) link.abort(new StoppedError("interrupted"));
     onInterrupt();
   });
@@ -154,8 +156,7 @@ export async function runMany(
   const report = formatReport({ addr, results, framed: factory !== undefined, elapsedMs, interrupted });
   await host.stdout.write(report.text);
   if (interrupted) {
-    const done = results.filter((r) => r.done).length;
-    await host.stderr.write(`switchboard: interrupted; ${done} of ${count} connections had finished\n`);
+    await host.stderr.write(`switchboard: interrupted; ${finishedBeforeStop} of ${count} connections had finished\n`);
     return EXIT_INTERRUPTED;
   }
   return report.ok ? 0 : 1;

@@ -163,9 +163,9 @@ async function runFramed(
   let replyError: string | undefined;
   let sent = 0;
   let received = 0;
-  const print = (c: Conn, decoded: Iterable<Uint8Array>) => {
+  const print = (c: Conn, decoded: () => Iterable<Uint8Array>) => {
     try {
-      for (const f of decoded) {
+      for (const f of decoded()) {
         received++;
         out.write(c, f);
         out.write(c, "\n");
@@ -182,10 +182,10 @@ async function runFramed(
       data: (c, chunk) => {
         if (replyError) return;
         queue.push(chunk);
-        print(c, decodeFrames(decoder, queue));
+        print(c, () => decodeFrames(decoder, queue));
       },
       end: (c) => {
-        if (!replyError) print(c, decodeEofAll(decoder, queue));
+        if (!replyError) print(c, () => decodeEofAll(decoder, queue));
       },
     }));
   if (!link) return 1;
