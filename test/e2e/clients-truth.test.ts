@@ -1,8 +1,10 @@
 // Clients never report false success: `request` checks that a reply is an answer of the
 // app protocol, `send --framing` counts frames out and in, `send -c` ends with a load
 // report whose figures add up, and a reply cannot drive the user's terminal.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, cliCommand, type CliRuntime, runCli, startServer } from "../support/cli.ts";
+import { CLI_RUNTIMES, cliCommand, type CliRuntime, ROOT, runCli, startServer } from "../support/cli.ts";
 import {
   appMessage,
   appReplyPeer,
@@ -151,5 +153,15 @@ describe.each(CLI_RUNTIMES)("clients tell the truth on %s", (runtime: CliRuntime
     );
     expect(tty.code, tty.stderr).toBe(0);
     expect(tty.stdout.toString()).toBe("\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m \\x9b2J\r\n");
+  });
+
+  test("the README's CLI reference for send and request is the real --help", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    for (const cmd of ["send", "request"]) {
+      const h = await runCli(runtime, [cmd, "--help"]);
+      const section = readme.slice(readme.indexOf(`### \`switchboard ${cmd}\``));
+      const block = /```\n([\s\S]*?)```\n/.exec(section)?.[1];
+      expect(block, `README block for ${cmd}`).toBe(h.stdout.toString());
+    }
   });
 });
