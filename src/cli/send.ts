@@ -108,13 +108,13 @@ ${formatFlags(flags)}
 `;
 }
 
-async function runPlain(rt: Runtime, addr: Addr, link_: LinkOptions, p: Parsed, words: string[]): Promise<number> {
+async function runPlain(rt: Runtime, addr: Addr, linkOpts: LinkOptions, p: Parsed, words: string[]): Promise<number> {
   const { host, transport } = rt;
   const out = stdoutPipe(host);
   const link = await connectOrReport(
     host,
     addr,
-    () => connect(transport, addr, link_, { data: (c, chunk) => out.write(c, chunk) }),
+    () => connect(transport, addr, linkOpts, { data: (c, chunk) => out.write(c, chunk) }),
   );
   if (!link) return 1;
   // Input is pumped alongside: a connection that ends (server close, --wait) ends the
@@ -140,14 +140,14 @@ async function runPlain(rt: Runtime, addr: Addr, link_: LinkOptions, p: Parsed, 
 }
 
 /** "2 frames" / "1 frame". */
-export function frames(n: number): string {
+function frames(n: number): string {
   return `${n} frame${n === 1 ? "" : "s"}`;
 }
 
 async function runFramed(
   rt: Runtime,
   addr: Addr,
-  link_: LinkOptions,
+  linkOpts: LinkOptions,
   spec: string,
   maxFrame: number,
   expect: number | "any" | undefined,
@@ -178,7 +178,7 @@ async function runFramed(
     }
   };
   const link = await connectOrReport(host, addr, () =>
-    connect(transport, addr, link_, {
+    connect(transport, addr, linkOpts, {
       data: (c, chunk) => {
         if (replyError) return;
         queue.push(chunk);
