@@ -19,17 +19,25 @@ export class SilenceTimer {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #onSilent: () => void;
   #progress: (() => number) | undefined;
+  #busy: (() => boolean) | undefined;
   #lastProgress: number | undefined;
 
   /**
    * `ms` 0 never fires. `onSilent` runs at most once. `progress` (e.g. the bytes still
-   * queued for sending) counts as activity whenever it changed since the last look.
+   * queued for sending) counts as activity whenever it changed since the last look;
+   * while `busy` is true (e.g. we stopped reading because our own output lags), the
+   * quiet is ours, not the peer's, and does not count.
    */
-  constructor(ms: number, onSilent: () => void, progress?: () => number) {
+  constructor(
+    ms: number,
+    onSilent: () => void,
+    opts: { progress?: () => number; busy?: () => boolean } = {},
+  ) {
     this.ms = ms;
     this.#onSilent = onSilent;
-    this.#progress = progress;
-    this.#lastProgress = progress?.();
+    this.#progress = opts.progress;
+    this.#busy = opts.busy;
+    this.#lastProgress = opts.progress?.();
     if (ms > 0) this.#arm(ms);
   }
 
@@ -46,7 +54,7 @@ export class SilenceTimer {
   #arm(delay: number): void {
     this.#timer = setTimeout(() => {
       const now = this.#progress?.();
-      if (now !== this.#lastProgress) {
+      if (now !== this.#lastProgress || this.#busy?.()) {
         this.#lastProgress = now;
         this.touch();
       }

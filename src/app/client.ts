@@ -55,7 +55,7 @@ export class AppClient {
       client.#silence = new SilenceTimer(
         opts.waitMs,
         () => client.#fail(new SilenceError(opts.waitMs!)),
-        () => conn.queued,
+        { progress: () => conn.queued },
       );
     }
     return client;

@@ -44,7 +44,12 @@ export async function connect(
   transport: Transport,
   addr: Addr,
   opts: LinkOptions,
-  on: { data(c: Conn, chunk: Uint8Array): void; end?(c: Conn): void },
+  on: {
+    data(c: Conn, chunk: Uint8Array): void;
+    end?(c: Conn): void;
+    /** True while the quiet is ours (e.g. stdout lags): the silence clock stands still. */
+    busy?(): boolean;
+  },
 ): Promise<Link> {
   let drained: (() => void) | undefined;
   let closedWith!: (err: Error | undefined) => void;
@@ -76,7 +81,12 @@ export async function connect(
     },
   };
   const conn = await transport.connect({ addr, timeoutMs: opts.timeoutMs || undefined }, handler);
-  if (!isClosed) silence = new SilenceTimer(opts.waitMs, () => abort(new SilenceError(opts.waitMs)), () => conn.queued);
+  if (!isClosed) {
+    silence = new SilenceTimer(opts.waitMs, () => abort(new SilenceError(opts.waitMs)), {
+      progress: () => conn.queued,
+      busy: on.busy,
+    });
+  }
   const write = async (bytes: Uint8Array) => {
     silence?.touch();
     if (!conn.write(bytes) && !conn.closed) await new Promise<void>((r) => (drained = r));
@@ -87,6 +97,8 @@ export async function connect(
 /** Stdout for a client: in order, with backpressure onto the socket. */
 export interface OutputPipe {
   write(c: Conn, data: Uint8Array | string): void;
+  /** Writes are still on their way to stdout. */
+  busy(): boolean;
   /** Resolves once every write so far has reached stdout. */
   flushed(): Promise<void>;
 }
@@ -101,6 +113,7 @@ export function stdoutPipe(host: Host): OutputPipe {
         if (--pending === 0) c.resume();
       });
     },
+    busy: () => pending > 0,
     async flushed() {
       while (pending > 0) await new Promise((r) => setTimeout(r, 1));
     },

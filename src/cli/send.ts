@@ -114,7 +114,7 @@ async function runPlain(rt: Runtime, addr: Addr, linkOpts: LinkOptions, p: Parse
   const link = await connectOrReport(
     host,
     addr,
-    () => connect(transport, addr, linkOpts, { data: (c, chunk) => out.write(c, chunk) }),
+    () => connect(transport, addr, linkOpts, { data: (c, chunk) => out.write(c, chunk), busy: out.busy }),
   );
   if (!link) return 1;
   // Input is pumped alongside: a connection that ends (server close, --wait) ends the
@@ -187,6 +187,7 @@ async function runFramed(
       end: (c) => {
         if (!replyError) print(c, () => decodeEofAll(decoder, queue));
       },
+      busy: out.busy,
     }));
   if (!link) return 1;
   let sendError: string | undefined;

@@ -70,7 +70,7 @@ describe("SilenceTimer", () => {
 
     let queued = 1000;
     let fired2 = 0;
-    const p = new SilenceTimer(500, () => fired2++, () => queued);
+    const p = new SilenceTimer(500, () => fired2++, { progress: () => queued });
     const end = performance.now() + 1000;
     while (performance.now() < end) {
       queued--; // the queue drains slowly: bytes are moving
@@ -79,6 +79,16 @@ describe("SilenceTimer", () => {
     expect(fired2).toBe(0);
     await waitFor(() => fired2 === 1, "silence once the queue stops moving", 5000);
     p.stop();
+
+    // While busy (our own output lags), the quiet does not count.
+    let busy = true;
+    let fired4 = 0;
+    const b = new SilenceTimer(300, () => fired4++, { busy: () => busy });
+    await sleep(1000);
+    expect(fired4).toBe(0);
+    busy = false;
+    await waitFor(() => fired4 === 1, "silence once no longer busy", 5000);
+    b.stop();
 
     let fired3 = 0;
     const s = new SilenceTimer(50, () => fired3++);
