@@ -38,6 +38,8 @@ class NodeConn implements Conn {
   /** The peer's FIN, held while paused: node:net emits 'end' even while paused. */
   #endHeld = false;
   #endReported = false;
+  /** Unread input was already handed over after a failed write (once is all there is). */
+  #salvaged = false;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -172,6 +174,8 @@ class NodeConn implements Conn {
     const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     // Only when nothing read earlier is still held back (paused): order must be kept.
     if (fd === undefined || fd < 0 || this.#endReported || this.#paused || this.socket.readableLength > 0) return;
+    if (this.#salvaged) return;
+    this.#salvaged = true;
     const buf = Buffer.allocUnsafe(64 * 1024);
     for (let i = 0; i < 1024; i++) { // bounded: at most 64 MiB
       let n: number;
