@@ -50,7 +50,8 @@ export class AppClient {
       close: (_c, err) => client.#onClose(err),
     });
     client.#conn = conn;
-    // waitMs: nothing sent or received for this long fails the requests still waiting.
+    // waitMs: nothing sent or received for this long ends the connection (opt-in: an idle
+    // pipelining client would be cut too), failing the requests still waiting.
     if (opts.waitMs && !conn.closed) {
       client.#silence = new SilenceTimer(
         opts.waitMs,

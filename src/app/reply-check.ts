@@ -9,7 +9,7 @@ import type { AppMessage } from "./envelope.ts";
 export type ReplyVerdict =
   /** A text/json reply: the value of its "result". */
   | { kind: "result"; result: unknown }
-  /** A binary reply; `matches` when it is a summary ("length=N sha256=HEX") of the request's content. */
+  /** A binary reply; `matchesBytes` when it is a summary ("length=N sha256=HEX") of the request's content. */
   | { kind: "binary"; type: string; content: Uint8Array; matchesBytes?: number }
   /** The server answered with an error ("error" field, or a result starting "Error:"). */
   | { kind: "error-reply"; message: string }

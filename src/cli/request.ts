@@ -160,6 +160,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
   const addr = addrArg(target);
   const timeoutMs = durationFlag(p, "timeout");
+  const waitMs = durationFlag(p, "wait");
   const maxReply = parseSize(one(p, "max-reply")!);
   const request = await buildRequest(host, p, words);
   const verbose = has(p, "verbose");
@@ -173,7 +174,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   try {
     client = await AppClient.connect(transport, addr, {
       timeoutMs: timeoutMs || undefined,
-      waitMs: durationFlag(p, "wait"),
+      waitMs,
       limits: { maxContent: maxReply },
     });
   } catch (err) {
