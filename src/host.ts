@@ -10,6 +10,12 @@ export interface Output {
   write(data: string | Uint8Array): Promise<void>;
 }
 
+/** The process's own stdout/stderr: an Output that can tell whether it is a terminal. */
+export interface StdOutput extends Output {
+  /** True when the stream is a terminal (a TTY), where control characters act instead of printing. */
+  isTerminal(): boolean;
+}
+
 export interface Host {
   readonly runtime: "node" | "deno" | "bun";
   /** Version string of the runtime itself, e.g. "node 20.20.2". */
@@ -17,8 +23,8 @@ export interface Host {
   /** Command-line arguments after the program (and script) name. */
   readonly args: readonly string[];
   env(name: string): string | undefined;
-  readonly stdout: Output;
-  readonly stderr: Output;
+  readonly stdout: StdOutput;
+  readonly stderr: StdOutput;
   /** Standard input as a stream of chunks; ends at EOF. */
   stdin(): AsyncIterable<Uint8Array>;
   readFile(path: string): Promise<Uint8Array>;

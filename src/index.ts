@@ -3,7 +3,7 @@
 
 export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
 export { ConnectError, DEFAULT_HIGH_WATER_MARK, ListenError } from "./transport.ts";
-export type { Host, Output, Runtime, Signal } from "./host.ts";
+export type { Host, Output, Runtime, Signal, StdOutput } from "./host.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { createLogger, silentLogger } from "./log.ts";

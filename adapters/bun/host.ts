@@ -11,7 +11,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
-import type { Host, Output, Signal } from "../../src/host.ts";
+import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -23,7 +23,7 @@ function isPromise(v: unknown): v is Promise<unknown> {
 // overtake the output printed before it).
 let tail: Promise<void> = Promise.resolve();
 
-function output(file: () => BunFile, fallback: NodeJS.WriteStream): Output {
+function output(file: () => BunFile, fallback: NodeJS.WriteStream): StdOutput {
   let sink: BunFileSink | undefined | null = null; // null: not created yet; undefined: unavailable
   let broken = false; // EPIPE and the like: later output is dropped
   const writeOne = async (data: string | Uint8Array): Promise<void> => {
@@ -48,6 +48,7 @@ function output(file: () => BunFile, fallback: NodeJS.WriteStream): Output {
     if (isPromise(flushed)) await flushed;
   };
   return {
+    isTerminal: () => fallback.isTTY === true,
     write(data) {
       // One write at a time, in call order; resolve even if the pipe is gone (EPIPE).
       const next = tail.then(() => writeOne(data)).then(undefined, () => {

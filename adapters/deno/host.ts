@@ -1,7 +1,7 @@
 // Host services over the Deno namespace: args, env, stdio, files, signals, exit.
 
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
-import type { Host, Output, Signal } from "../../src/host.ts";
+import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { deno, type DenoApi, type DenoWriter } from "./deno-types.ts";
 
 const D: DenoApi = deno();
@@ -13,7 +13,7 @@ const encoder = new TextEncoder();
  * in call order. A closed pipe (BrokenPipe) or any other write error is swallowed, and
  * later writes are dropped: logging must never kill the server.
  */
-function output(w: DenoWriter): Output & { idle(): Promise<void> } {
+function output(w: DenoWriter & { isTerminal(): boolean }): StdOutput & { idle(): Promise<void> } {
   let tail: Promise<void> = Promise.resolve();
   let broken = false;
   const writeAll = async (bytes: Uint8Array): Promise<void> => {
@@ -27,6 +27,13 @@ function output(w: DenoWriter): Output & { idle(): Promise<void> } {
     }
   };
   return {
+    isTerminal: () => {
+      try {
+        return w.isTerminal();
+      } catch {
+        return false;
+      }
+    },
     write(data) {
       const bytes = typeof data === "string" ? encoder.encode(data) : data;
       tail = tail.then(() => writeAll(bytes));
@@ -36,8 +43,9 @@ function output(w: DenoWriter): Output & { idle(): Promise<void> } {
   };
 }
 
-const stdout = output(D.stdout);
-const stderr = output(D.stderr);
+// Deno.stdout/stderr have isTerminal() (Deno 1.40+); kept out of the shared API types.
+const stdout = output(D.stdout as DenoWriter & { isTerminal(): boolean });
+const stderr = output(D.stderr as DenoWriter & { isTerminal(): boolean });
 
 /**
  * Without env permission a variable reads as unset. We ask Deno first instead of calling

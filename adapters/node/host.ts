@@ -3,10 +3,11 @@
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
-import type { Host, Output, Signal } from "../../src/host.ts";
+import type { Host, Signal, StdOutput } from "../../src/host.ts";
 
-function output(stream: NodeJS.WriteStream): Output {
+function output(stream: NodeJS.WriteStream): StdOutput {
   return {
+    isTerminal: () => stream.isTTY === true,
     write: (data) =>
       new Promise<void>((resolve) => {
         // Resolve even if the pipe is gone (EPIPE): logging must never kill the server.

@@ -4,7 +4,7 @@
 // error can ever reach the process as an uncaught exception.
 
 import * as net from "node:net";
-import { existsSync, lstatSync, unlinkSync } from "node:fs";
+import { existsSync, lstatSync, readSync, unlinkSync } from "node:fs";
 import {
   type Addr,
   allocateConnId,
@@ -38,6 +38,8 @@ class NodeConn implements Conn {
   /** The peer's FIN, held while paused: node:net emits 'end' even while paused. */
   #endHeld = false;
   #endReported = false;
+  /** Unread input was already handed over after a failed write (once is all there is). */
+  #salvaged = false;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -156,7 +158,37 @@ class NodeConn implements Conn {
   }
 
   /** One callback for every write and 'drain' event: no closure allocated per write. */
-  readonly #onWritten = (): void => this.#maybeDrain();
+  readonly #onWritten = (err?: Error | null): void => {
+    if (err) this.#salvageInput();
+    else this.#maybeDrain();
+  };
+
+  /**
+   * A write failed (EPIPE, ECONNRESET): Node is about to destroy the socket, and with it
+   * whatever the peer sent that is still in the kernel, such as the error reply of a
+   * server that refused our request and closed. Bun and Deno deliver those bytes; here
+   * they are read from the descriptor (still open: the write callback runs before the
+   * destroy) and handed over first, so the application sees the peer's last words.
+   */
+  #salvageInput(): void {
+    const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+    // Only when nothing read earlier is still held back (paused): order must be kept.
+    if (fd === undefined || fd < 0 || this.#endReported || this.#paused || this.socket.readableLength > 0) return;
+    if (this.#salvaged) return;
+    this.#salvaged = true;
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let i = 0; i < 1024; i++) { // bounded: at most 64 MiB
+      let n: number;
+      try {
+        n = readSync(fd, buf); // the socket is non-blocking: EAGAIN when nothing is left
+      } catch {
+        return;
+      }
+      if (n <= 0) return;
+      const chunk = new Uint8Array(buf.subarray(0, n)); // a copy: the receiver owns it
+      this.#call(() => this.handler.data(this, chunk));
+    }
+  }
 
   /** No drain once end()/close() was called (as in Node): nothing more can be written. */
   #maybeDrain(): void {

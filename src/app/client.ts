@@ -2,6 +2,7 @@
 // request() writes at once, and replies are matched to requests in order.
 
 import { ByteQueue, CodecError, decodeEofAll, decodeFrames } from "../codec/index.ts";
+import { SilenceError, SilenceTimer } from "../silence.ts";
 import type { Addr, Conn, Transport } from "../transport.ts";
 import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimits } from "./envelope.ts";
 
@@ -26,6 +27,7 @@ export class AppClient {
   #conn: Conn | undefined;
   #failure: Error | undefined;
   #serverEnded = false;
+  #silence: SilenceTimer | undefined;
   /** Resolves when the connection is closed, with its error if it ended abnormally. */
   readonly closed: Promise<Error | undefined>;
   #closedWith!: (err: Error | undefined) => void;
@@ -38,15 +40,25 @@ export class AppClient {
   static async connect(
     transport: Transport,
     addr: Addr,
-    opts: { timeoutMs?: number; limits?: EnvelopeLimits } = {},
+    opts: { timeoutMs?: number; limits?: EnvelopeLimits; waitMs?: number } = {},
   ): Promise<AppClient> {
     const client = new AppClient(opts.limits ?? CLIENT_LIMITS);
-    client.#conn = await transport.connect({ addr, timeoutMs: opts.timeoutMs }, {
+    const conn = await transport.connect({ addr, timeoutMs: opts.timeoutMs }, {
       open: (c) => void (client.#conn = c),
       data: (_c, chunk) => client.#onData(chunk),
       end: () => client.#onEnd(),
       close: (_c, err) => client.#onClose(err),
     });
+    client.#conn = conn;
+    // waitMs: nothing sent or received for this long ends the connection (opt-in: an idle
+    // pipelining client would be cut too), failing the requests still waiting.
+    if (opts.waitMs && !conn.closed) {
+      client.#silence = new SilenceTimer(
+        opts.waitMs,
+        () => client.#fail(new SilenceError(opts.waitMs!)),
+        { progress: () => conn.queued },
+      );
+    }
     return client;
   }
 
@@ -64,6 +76,7 @@ export class AppClient {
       return Promise.reject(err);
     }
     const reply = new Promise<AppMessage>((resolve, reject) => this.#waiting.push({ resolve, reject }));
+    this.#silence?.touch();
     for (const b of pieces) conn.write(b);
     return reply;
   }
@@ -83,6 +96,7 @@ export class AppClient {
   }
 
   #onData(chunk: Uint8Array): void {
+    this.#silence?.touch();
     if (this.#failure) return;
     this.#queue.push(chunk);
     this.#deliver(() => decodeFrames(this.#codec, this.#queue));
@@ -97,8 +111,9 @@ export class AppClient {
   }
 
   #onClose(err: Error | undefined): void {
-    this.#rejectAll(err ?? new AppClientError("connection closed before the reply arrived"));
-    this.#closedWith(err);
+    this.#silence?.stop();
+    this.#rejectAll(this.#failure ?? err ?? new AppClientError("connection closed before the reply arrived"));
+    this.#closedWith(this.#failure instanceof SilenceError ? this.#failure : err);
   }
 
   #deliver(messages: () => Iterable<AppMessage>): void {
@@ -111,11 +126,17 @@ export class AppClient {
       }
     } catch (err) {
       if (!(err instanceof CodecError || err instanceof AppClientError)) throw err;
-      this.#failure = err instanceof AppClientError ? err : new AppClientError(`bad reply: ${err.message}`);
-      this.#rejectAll(this.#failure);
-      this.#queue.clear();
-      this.#conn?.close("abort");
+      this.#fail(err instanceof AppClientError ? err : new AppClientError(`bad reply: ${err.message}`));
     }
+  }
+
+  /** Fail every waiting request with `err` and reset the connection. */
+  #fail(err: Error): void {
+    if (this.#failure) return;
+    this.#failure = err;
+    this.#rejectAll(err);
+    this.#queue.clear();
+    this.#conn?.close("abort");
   }
 
   #rejectAll(err: Error): void {

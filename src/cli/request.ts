@@ -4,12 +4,13 @@
 
 import { concatBytes } from "../bytes.ts";
 import { formatAddr } from "../addr.ts";
-import { parseSummary, summarize } from "../app/binary-summary.ts";
 import { AppClient, AppClientError } from "../app/client.ts";
-import { binaryMessage, CLIENT_BINARY_TYPE, decodeJson, isJson, jsonMessage } from "../app/content.ts";
+import { binaryMessage, CLIENT_BINARY_TYPE, jsonMessage } from "../app/content.ts";
+import { checkReply } from "../app/reply-check.ts";
 import type { AppMessage } from "../app/envelope.ts";
 import { CodecError } from "../codec/index.ts";
 import type { Host, Runtime } from "../host.ts";
+import { SilenceError } from "../silence.ts";
 import { ConnectError } from "../transport.ts";
 import {
   addrArg,
@@ -24,6 +25,7 @@ import {
   UsageError,
 } from "./args.ts";
 import type { Command } from "./command.ts";
+import { escapeBytes, escapeControls } from "./escape.ts";
 
 const flags: FlagSpec[] = [
   {
@@ -47,7 +49,15 @@ const flags: FlagSpec[] = [
     short: "t",
     kind: "string",
     value: "DURATION",
-    help: "give up if connecting or the reply takes longer; 0 waits forever",
+    help: "give up connecting after this long",
+    default: "10s",
+  },
+  {
+    name: "wait",
+    short: "w",
+    kind: "string",
+    value: "DURATION",
+    help: "give up after this long with no bytes either way; 0 waits forever",
     default: "10s",
   },
   { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
@@ -62,13 +72,18 @@ function help(): string {
 Speaks the app protocol (2-byte header length, JSON header, content; see
 docs/protocols.md) with a switchboard app server or the Python tutorial's server.
 Sends one request, half-closes, and prints the reply:
-  text/json reply  the "result" value (strings as plain text, anything else as JSON)
+  text/json reply  the "result" value (strings as plain text, anything else as JSON;
+                   control characters escaped as \\xNN when stdout is a terminal)
   binary reply     its content type and size, and its content (escaped); when the
                    server sent back "length=N sha256=HEX", whether it matches what was sent
 
+Only a real answer is a success: a reply that echoes the request (an echo server), has
+no "result" or a null one, or is binary for a text/json request is a failure saying why.
+No byte either way for --wait (default 10s) ends the request as a failure.
+
 Actions of the switchboard server: search VALUE (dictionary lookup), echo VALUE.
 Exit status: 0 reply printed; 1 error reply ("error" field or "Error: ..." result),
-bad reply, or connection failure; 2 usage error.
+not a reply of this protocol, silence (--wait), or connection failure; 2 usage error.
 
 Options:
 ${formatFlags(flags)}
@@ -117,50 +132,23 @@ async function buildRequest(host: Host, p: Parsed, words: string[]): Promise<App
   return jsonMessage({ action, value: value.join(" ") });
 }
 
-/** Printable ASCII as is, everything else as \xNN; cut at `max` characters. */
-function escapeBytes(bytes: Uint8Array, max = 400): string {
-  let s = "";
-  for (const b of bytes.subarray(0, max)) {
-    s += b >= 0x20 && b < 0x7f && b !== 0x5c
-      ? String.fromCharCode(b)
-      : b === 0x5c
-      ? "\\\\"
-      : `\\x${b.toString(16).padStart(2, "0")}`;
-  }
-  return bytes.length > max ? s + `... (${bytes.length - max} more bytes)` : s;
-}
-
 /** What to print for a reply, or the error that makes it a failure. */
-function describe(reply: AppMessage, request: AppMessage): { out: string } | { error: string } {
-  const type = reply.header["content-type"];
-  if (!isJson(reply)) {
-    let line = `binary reply (${type}, ${reply.content.length} bytes): ${escapeBytes(reply.content)}`;
-    const s = parseSummary(reply.content);
-    if (s && !isJson(request)) {
-      const mine = summarize(request.content);
-      if (s.length !== mine.length || s.sha256 !== mine.sha256) {
-        return { error: `server's summary does not match the ${mine.length} bytes sent (sha256 ${mine.sha256})` };
-      }
-      line += ` (matches the ${mine.length} bytes sent)`;
+function describe(reply: AppMessage, request: AppMessage, terminal: boolean): { out: string } | { error: string } {
+  const v = checkReply(request, reply);
+  switch (v.kind) {
+    case "invalid":
+      return { error: v.why };
+    case "error-reply":
+      return { error: `server replied with an error: ${v.message}` };
+    case "binary": {
+      const matches = v.matchesBytes === undefined ? "" : ` (matches the ${v.matchesBytes} bytes sent)`;
+      return { out: `binary reply (${v.type}, ${v.content.length} bytes): ${escapeBytes(v.content)}${matches}\n` };
     }
-    return { out: line + "\n" };
+    case "result": {
+      const text = typeof v.result === "string" ? v.result : JSON.stringify(v.result);
+      return { out: (terminal ? escapeControls(text) : text) + "\n" };
+    }
   }
-  let body: unknown;
-  try {
-    body = decodeJson(reply);
-  } catch (err) {
-    return { error: `bad reply: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  const obj = typeof body === "object" && body !== null && !Array.isArray(body)
-    ? body as Record<string, unknown>
-    : undefined;
-  const hasResult = obj !== undefined && Object.hasOwn(obj, "result");
-  const result = hasResult ? obj.result : body;
-  // Our server marks errors with "error"; the tutorial's server only says "Error: ...".
-  if ((obj && Object.hasOwn(obj, "error")) || (typeof result === "string" && result.startsWith("Error:"))) {
-    return { error: `server replied with an error: ${typeof result === "string" ? result : JSON.stringify(body)}` };
-  }
-  return { out: (typeof result === "string" ? result : JSON.stringify(result)) + "\n" };
 }
 
 async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
@@ -172,6 +160,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
   const addr = addrArg(target);
   const timeoutMs = durationFlag(p, "timeout");
+  const waitMs = durationFlag(p, "wait");
   const maxReply = parseSize(one(p, "max-reply")!);
   const request = await buildRequest(host, p, words);
   const verbose = has(p, "verbose");
@@ -185,34 +174,28 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   try {
     client = await AppClient.connect(transport, addr, {
       timeoutMs: timeoutMs || undefined,
+      waitMs,
       limits: { maxContent: maxReply },
     });
   } catch (err) {
     if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.code}`);
     throw err;
   }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<never>((_, reject) => {
-    if (timeoutMs > 0) {
-      timer = setTimeout(() => reject(new AppClientError(`no reply within ${one(p, "timeout")}`)), timeoutMs);
-    }
-  });
   let reply: AppMessage;
   try {
     const pending = client.request(request);
     client.end(); // one request: tell the server we are done sending
-    reply = await Promise.race([pending, timedOut]);
+    reply = await pending;
   } catch (err) {
     client.close("abort");
+    if (err instanceof SilenceError) return fail(`${formatAddr(addr)}: ${err.message} (--wait); giving up`);
     if (err instanceof AppClientError || err instanceof CodecError) return fail(`${formatAddr(addr)}: ${err.message}`);
     if (err instanceof Error) return fail(`connection to ${formatAddr(addr)} failed: ${err.message}`);
     throw err;
-  } finally {
-    clearTimeout(timer);
   }
   client.close();
   if (verbose) await host.stderr.write(`reply header: ${JSON.stringify(reply.header)}\n`);
-  const d = describe(reply, request);
+  const d = describe(reply, request, host.stdout.isTerminal());
   if ("error" in d) return fail(d.error);
   await host.stdout.write(d.out);
   return 0;

@@ -23,7 +23,7 @@ import {
   parseSize,
   UsageError,
 } from "./args.ts";
-import { connect, connectOrReport, stdoutPipe } from "./client-link.ts";
+import { connect, connectOrReport, failure, type LinkOptions, stdoutPipe } from "./client-link.ts";
 import { encodeMessage, framedMessages, textPayload } from "./send-input.ts";
 import { runMany } from "./send-many.ts";
 import type { Command } from "./command.ts";
@@ -39,6 +39,14 @@ const flags: FlagSpec[] = [
     default: "10s",
   },
   {
+    name: "wait",
+    short: "w",
+    kind: "string",
+    value: "DURATION",
+    help: "give up after this long with no bytes either way; 0 waits forever",
+    default: "10s",
+  },
+  {
     name: "framing",
     short: "f",
     kind: "string",
@@ -51,6 +59,12 @@ const flags: FlagSpec[] = [
     kind: "string",
     value: "N",
     help: "open N connections at once, each sending the same input; report each",
+  },
+  {
+    name: "expect",
+    kind: "string",
+    value: "N|any",
+    help: "with --framing: reply frames that make a success (default: one per frame sent)",
   },
   {
     name: "max-frame",
@@ -72,10 +86,17 @@ With --framing SPEC, every TEXT argument (without TEXT: every line of standard i
 is sent as one frame of that framing, and every frame that comes back is printed on a
 line of its own. With the eof framing, all the input is one frame. SPEC is one of:
 line, crlf, fixed:N, lp:u8, lp:u16, lp:u32, lp:u64, lp:asciiN, delim:HEX, eof.
+Each frame sent expects one frame back (an echo): fewer or more reply frames, or
+reply bytes that do not decode, exit 1 with the counts. --expect N|any changes that.
 
 With -c N, N connections are opened at once and each sends the same input (read once
 from TEXT or stdin). Instead of the replies, one line per connection reports bytes
-sent and received (and frames, with --framing), then a total; exit 1 if any failed.
+sent and received (and frames, with --framing), then a summary: connections ok and
+failed, bytes, duration, throughput, connect and first-byte latency percentiles; exit
+1 if any failed. Ctrl-C stops them all, prints the report so far and exits 130.
+
+Every connection ends by itself: no byte either way for --wait (default 10s) is a
+failure (exit 1). Use -w 0 to wait forever, e.g. for an interactive session.
 
 Examples:
   switchboard send :7007 hello
@@ -87,39 +108,49 @@ ${formatFlags(flags)}
 `;
 }
 
-async function runPlain(rt: Runtime, addr: Addr, timeoutMs: number, p: Parsed, words: string[]): Promise<number> {
+async function runPlain(rt: Runtime, addr: Addr, linkOpts: LinkOptions, p: Parsed, words: string[]): Promise<number> {
   const { host, transport } = rt;
   const out = stdoutPipe(host);
   const link = await connectOrReport(
     host,
     addr,
-    () => connect(transport, addr, timeoutMs, { data: (c, chunk) => out.write(c, chunk) }),
+    () => connect(transport, addr, linkOpts, { data: (c, chunk) => out.write(c, chunk), busy: out.busy }),
   );
   if (!link) return 1;
-  if (words.length > 0) {
-    await link.write(textPayload(words, !has(p, "no-newline")));
-  } else {
-    for await (const chunk of host.stdin()) {
-      if (link.conn.closed) break;
-      await link.write(chunk);
+  // Input is pumped alongside: a connection that ends (server close, --wait) ends the
+  // command even while stdin is still open.
+  void (async () => {
+    if (words.length > 0) {
+      await link.write(textPayload(words, !has(p, "no-newline")));
+    } else {
+      for await (const chunk of host.stdin()) {
+        if (link.conn.closed) return;
+        await link.write(chunk);
+      }
     }
-  }
-  link.conn.end();
+    link.conn.end();
+  })().catch((e) => link.abort(e instanceof Error ? e : new Error(String(e))));
   const err = await link.closed;
   await out.flushed();
   if (err) {
-    await host.stderr.write(`switchboard: connection to ${formatAddr(addr)} failed: ${err.message}\n`);
+    await host.stderr.write(`switchboard: ${formatAddr(addr)}: ${failure(err)}\n`);
     return 1;
   }
   return 0;
 }
 
+/** "2 frames" / "1 frame". */
+function frames(n: number): string {
+  return `${n} frame${n === 1 ? "" : "s"}`;
+}
+
 async function runFramed(
   rt: Runtime,
   addr: Addr,
-  timeoutMs: number,
+  linkOpts: LinkOptions,
   spec: string,
   maxFrame: number,
+  expect: number | "any" | undefined,
   words: string[],
 ): Promise<number> {
   const { host, transport } = rt;
@@ -130,52 +161,75 @@ async function runFramed(
   const queue = new ByteQueue();
   const out = stdoutPipe(host);
   let replyError: string | undefined;
-  const print = (c: Conn, frames: Iterable<Uint8Array>) => {
+  let sent = 0;
+  let received = 0;
+  const print = (c: Conn, decoded: () => Iterable<Uint8Array>) => {
     try {
-      for (const f of frames) {
+      for (const f of decoded()) {
+        received++;
         out.write(c, f);
         out.write(c, "\n");
       }
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
-      replyError ??= `bad reply frame: ${err.message}`;
+      replyError ??= `undecodable reply after ${frames(received)}: ${err.message}`;
       queue.clear();
       c.close("abort");
     }
   };
   const link = await connectOrReport(host, addr, () =>
-    connect(transport, addr, timeoutMs, {
+    connect(transport, addr, linkOpts, {
       data: (c, chunk) => {
         if (replyError) return;
         queue.push(chunk);
-        print(c, decodeFrames(decoder, queue));
+        print(c, () => decodeFrames(decoder, queue));
       },
       end: (c) => {
-        if (!replyError) print(c, decodeEofAll(decoder, queue));
+        if (!replyError) print(c, () => decodeEofAll(decoder, queue));
       },
+      busy: out.busy,
     }));
   if (!link) return 1;
   let sendError: string | undefined;
-  let n = 0;
-  try {
-    for await (const msg of framedMessages(host, words, eof, maxFrame)) {
-      if (link.conn.closed) break;
-      if (eof) await link.write(msg);
-      else for (const piece of encodeMessage(frameEncoder, msg, ++n)) await link.write(piece);
+  void (async () => {
+    try {
+      let n = 0;
+      for await (const msg of framedMessages(host, words, eof, maxFrame)) {
+        if (link.conn.closed) return;
+        if (eof) await link.write(msg); // pieces of the one frame
+        else {
+          for (const piece of encodeMessage(frameEncoder, msg, ++n)) await link.write(piece);
+          sent++;
+        }
+      }
+      if (eof && !link.conn.closed) sent = 1;
+    } catch (err) {
+      if (!(err instanceof CodecError)) throw err;
+      sendError = err.message; // the replies to the frames before it are still read
     }
-  } catch (err) {
-    if (!(err instanceof CodecError)) throw err;
-    sendError = err.message;
-  }
-  link.conn.end();
+    link.conn.end();
+  })().catch((e) => link.abort(e instanceof Error ? e : new Error(String(e))));
   const err = await link.closed;
   await out.flushed();
-  const why = sendError ?? replyError ?? err?.message;
+  const expected = expect ?? sent;
+  const counts = `sent ${frames(sent)}, received ${received}${expect === "any" ? "" : ` (expected ${expected})`}`;
+  const why = sendError ?? replyError ?? (err && failure(err)) ??
+    (expected !== "any" && received !== expected ? "wrong number of reply frames" : undefined);
   if (why) {
-    await host.stderr.write(`switchboard: ${formatAddr(addr)}: ${why}\n`);
+    await host.stderr.write(`switchboard: ${formatAddr(addr)}: ${why}; ${counts}\n`);
     return 1;
   }
   return 0;
+}
+
+/** --expect N|any: how many reply frames make a success. */
+function expectFlag(p: Parsed): number | "any" | undefined {
+  const v = one(p, "expect");
+  if (v === undefined || v === "any") return v;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    throw new UsageError(`option "--expect" must be a whole number or "any", not "${v}"`);
+  }
+  return Number(v);
 }
 
 async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
@@ -183,7 +237,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const [target, ...words] = p.positionals;
   if (target === undefined) throw new UsageError("send needs an address, e.g. switchboard send 127.0.0.1:7007 hello");
   const addr = addrArg(target);
-  const timeoutMs = durationFlag(p, "timeout");
+  const linkOpts: LinkOptions = { timeoutMs: durationFlag(p, "timeout"), waitMs: durationFlag(p, "wait") };
   const spec = one(p, "framing");
   const maxFrame = parseSize(one(p, "max-frame")!);
   if (spec !== undefined) {
@@ -194,10 +248,12 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     }
     if (has(p, "no-newline")) throw new UsageError("--no-newline does not apply with --framing");
   }
+  const expect = expectFlag(p);
+  if (expect !== undefined && spec === undefined) throw new UsageError("--expect counts frames: it needs --framing");
   const count = intFlag(p, "connections", 1, 100_000);
-  if (count !== undefined) return await runMany(rt, addr, timeoutMs, count, p, words, spec, maxFrame);
-  if (spec !== undefined) return await runFramed(rt, addr, timeoutMs, spec, maxFrame, words);
-  return await runPlain(rt, addr, timeoutMs, p, words);
+  if (count !== undefined) return await runMany(rt, addr, linkOpts, count, p, words, { spec, maxFrame, expect });
+  if (spec !== undefined) return await runFramed(rt, addr, linkOpts, spec, maxFrame, expect, words);
+  return await runPlain(rt, addr, linkOpts, p, words);
 }
 
 export const sendCommand: Command = {

@@ -124,7 +124,7 @@ describe.each(CLI_RUNTIMES)("services on %s", (runtime: CliRuntime) => {
       const many = await runCli(runtime, ["send", `127.0.0.1:${port}`, "--framing", "lp:u32", "-c", "10", "x", "yz"]);
       expect(many.code, many.stderr).toBe(0);
       const out = many.stdout.toString().trim().split("\n");
-      expect(out).toHaveLength(11);
+      expect(out).toHaveLength(14); // 10 connections, the total, duration, 2 latency lines
       for (const line of out.slice(0, 10)) {
         expect(line).toMatch(/^conn \d+: ok, sent 11 bytes, received 11 bytes, 2 frames, \d+ ms$/);
       }

@@ -108,16 +108,17 @@ describe("request", () => {
     // A raw echo server sends our own request back: a valid message, but a request, not a result.
     const e = await serve(echoService);
     const echoed = await cli(["request", `127.0.0.1:${e.port}`, "search", "x"]);
-    expect(echoed).toMatchObject({ code: 0, stdout: '{"action":"search","value":"x"}\n' });
+    expect(echoed).toMatchObject({ code: 1, stdout: "" });
+    expect(echoed.stderr).toBe("switchboard: the reply echoes the request: is this an echo server?\n");
     await e.stop();
   });
 
-  test("--timeout bounds the wait for the reply", async () => {
+  test("--wait bounds the silence before the reply", async () => {
     const quiet = await serve(appService({ handler: () => new Promise(() => {}) }), { drainMs: 200 });
     try {
-      const r = await cli(["request", `127.0.0.1:${quiet.port}`, "--timeout", "300ms", "search", "x"]);
+      const r = await cli(["request", `127.0.0.1:${quiet.port}`, "--wait", "300ms", "search", "x"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/no reply within 300ms/);
+      expect(r.stderr).toMatch(/: no bytes either way for 300ms \(--wait\); giving up$/m);
     } finally {
       await quiet.stop();
     }

@@ -60,7 +60,9 @@ describe("send", () => {
     try {
       const r = await cli(["send", `127.0.0.1:${daytime.port}`, "--framing", "lp:ascii3", "abc"]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/bad reply frame: .*not an ASCII digit/);
+      expect(r.stderr).toMatch(
+        /undecodable reply after 0 frames: .*not an ASCII digit; sent 1 frame, received 0 \(expected 1\)$/m,
+      );
     } finally {
       await daytime.stop();
     }
@@ -77,12 +79,19 @@ describe("send", () => {
     const r = await cli(["send", `127.0.0.1:${raw.port}`, "-c", "20", "hello"]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split("\n");
-    expect(lines).toHaveLength(21);
+    expect(lines).toHaveLength(24);
     for (let i = 0; i < 20; i++) {
       expect(lines[i]).toMatch(new RegExp(`^conn ${i + 1}: ok, sent 6 bytes, received 6 bytes, \\d+ ms$`));
     }
     expect(lines[20]).toMatch(
       /^20 connections to 127\.0\.0\.1:\d+: 20 ok, 0 failed; sent 120 bytes, received 120 bytes$/,
+    );
+    expect(lines[21]).toMatch(
+      /^duration \d+\.\d{3} s; throughput: sent [\d.]+ (B|KiB|MiB)\/s, received [\d.]+ (B|KiB|MiB)\/s$/,
+    );
+    expect(lines[22]).toMatch(/^connect latency: min [\d.]+ p50 [\d.]+ p90 [\d.]+ p99 [\d.]+ max [\d.]+ ms \(n=20\)$/);
+    expect(lines[23]).toMatch(
+      /^first-byte latency: min [\d.]+ p50 [\d.]+ p90 [\d.]+ p99 [\d.]+ max [\d.]+ ms \(n=20\)$/,
     );
     expect(raw.server.stats().accepted - acceptedBefore).toBe(20);
   });

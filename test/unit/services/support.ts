@@ -185,8 +185,12 @@ export async function cli(
     memoryRss: () => undefined,
     exit: () => Promise.reject(new Error("the CLI must not exit the test process")),
     args,
-    stdout: { write: (d) => Promise.resolve(void out.push(typeof d === "string" ? enc.encode(d) : d.slice())) },
+    stdout: {
+      isTerminal: () => false,
+      write: (d) => Promise.resolve(void out.push(typeof d === "string" ? enc.encode(d) : d.slice())),
+    },
     stderr: {
+      isTerminal: () => false,
       write: (d) => Promise.resolve(void (err += typeof d === "string" ? d : new TextDecoder().decode(d))),
     },
     async *stdin() {
