@@ -14,11 +14,17 @@ import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimit
 import { AppProtocolError } from "../app/errors.ts";
 import { type AppReply, errorReply, handleRequest } from "../app/handler.ts";
 import { jsonMessage } from "../app/content.ts";
+import { Fifo } from "./fifo.ts";
 import type { Service, Session, SessionContext } from "./service.ts";
 import { writePieces } from "./write-pieces.ts";
 
-/** Turns one request into its reply, now or later. */
-export type RequestHandler = (request: AppMessage, ctx: SessionContext) => AppReply | Promise<AppReply>;
+/** Turns one request into its reply, now or later (a Promise or any other thenable). */
+export type RequestHandler = (request: AppMessage, ctx: SessionContext) => AppReply | PromiseLike<AppReply>;
+
+/** Any object with a `then` method is an asynchronous reply, not only a native Promise. */
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
 
 export interface AppServiceOptions extends EnvelopeLimits {
   dictionary?: Dictionary;
@@ -29,6 +35,9 @@ export interface AppServiceOptions extends EnvelopeLimits {
 /** Replies are not limited by --max-frame (an echoed value is a little larger than its request). */
 const replyEncoder = appEnvelope({ maxContent: Number.MAX_SAFE_INTEGER });
 
+/** What the peer gets when its request could not be answered (the cause is only logged). */
+const INTERNAL_ERROR: AppMessage = jsonMessage({ result: "Error: internal server error.", error: "internal" });
+
 /** A reply slot: filled when the reply is ready, written when every earlier one is. */
 interface Slot {
   reply?: AppReply;
@@ -37,7 +46,7 @@ interface Slot {
 class AppSession implements Session {
   readonly #queue = new ByteQueue();
   readonly #codec: AppEnvelopeCodec;
-  readonly #pending: Slot[] = [];
+  readonly #pending = new Fifo<Slot>();
   /** No more input is decoded: the peer half-closed, or a fatal reply is on its way. */
   #stopped = false;
   #peerEnded = false;
@@ -74,7 +83,7 @@ class AppSession implements Session {
   close(): void {
     this.#done = true;
     this.#stopped = true;
-    this.#pending.length = 0;
+    this.#pending.clear();
     this.#queue.clear();
   }
 
@@ -97,56 +106,89 @@ class AppSession implements Session {
   #enqueue(msg: AppMessage): void {
     const slot: Slot = {};
     this.#pending.push(slot);
-    let result: AppReply | Promise<AppReply>;
+    let result: AppReply | PromiseLike<AppReply>;
     try {
       result = this.handler(msg, this.ctx);
     } catch (err) {
       result = this.#internalError(err);
     }
-    if (result instanceof Promise) {
-      result.then(
+    if (isThenable(result)) {
+      // Promise.resolve adopts any thenable (and copes with one that misbehaves); the
+      // last catch makes sure nothing from here on is ever an unhandled rejection.
+      Promise.resolve(result).then(
         (reply) => this.#fill(slot, reply),
         (err) => this.#fill(slot, this.#internalError(err)),
-      );
+      ).catch((err) => this.#broken(err));
     } else {
-      slot.reply = result;
-      if (result.fatal) this.#stopped = true;
+      slot.reply = this.#checked(result);
+      if (slot.reply.fatal !== undefined) this.#stopped = true;
     }
   }
 
   #fill(slot: Slot, reply: AppReply): void {
     if (this.#done) return;
-    slot.reply = reply;
+    slot.reply = this.#checked(reply);
     this.#flush();
+  }
+
+  /** A handler (typed loosely by a JavaScript caller) may hand back nothing at all. */
+  #checked(reply: AppReply | undefined | null): AppReply {
+    if (typeof reply === "object" && reply !== null) return reply;
+    return this.#internalError(new Error(`the handler returned ${String(reply)} instead of a reply`));
   }
 
   #internalError(err: unknown): AppReply {
     const message = err instanceof Error ? err.message : String(err);
     this.ctx.log.error("app request handler failed", { conn: this.ctx.id, error: message });
-    return {
-      message: jsonMessage({ result: "Error: internal server error.", error: "internal" }),
-      fatal: `internal error: ${message}`,
-    };
+    return { message: INTERNAL_ERROR, fatal: `internal error: ${message}` };
+  }
+
+  /** Something failed after the reply was settled (a bug): fail this connection only. */
+  #broken(err: unknown): void {
+    const message = err instanceof Error ? err.message : String(err);
+    this.ctx.log.error("app session failed", { conn: this.ctx.id, error: message });
+    if (this.#done) return;
+    this.#done = true;
+    this.#pending.clear();
+    this.ctx.fail(`internal error: ${message}`);
+  }
+
+  /**
+   * The wire form of one reply, or (when the encoder refuses it: content-length wrong,
+   * header too large, a header value JSON cannot serialise) the internal-error reply
+   * marked fatal, so that only this connection fails, with the reason logged.
+   */
+  #encode(reply: AppReply): { pieces: Uint8Array[]; fatal?: string } {
+    const pieces: Uint8Array[] = [];
+    try {
+      replyEncoder.encode(reply.message, (b) => void pieces.push(b));
+      return { pieces, fatal: reply.fatal };
+    } catch (err) {
+      const message = `reply could not be encoded: ${err instanceof Error ? err.message : String(err)}`;
+      this.ctx.log.error("app reply could not be encoded", { conn: this.ctx.id, error: message });
+      const fallback: Uint8Array[] = [];
+      replyEncoder.encode(INTERNAL_ERROR, (b) => void fallback.push(b));
+      return { pieces: fallback, fatal: message };
+    }
   }
 
   /** Writes every ready reply at the head of the line, in order. */
   #flush(): void {
     if (this.#done) return;
     const pieces: Uint8Array[] = [];
-    const out = (b: Uint8Array) => void pieces.push(b);
     let fatal: string | undefined;
-    while (this.#pending.length > 0 && this.#pending[0]!.reply) {
-      const reply = this.#pending.shift()!.reply!;
-      replyEncoder.encode(reply.message, out);
-      if (reply.fatal !== undefined) {
-        fatal = reply.fatal;
+    while (this.#pending.peek()?.reply) {
+      const encoded = this.#encode(this.#pending.shift()!.reply!);
+      pieces.push(...encoded.pieces);
+      if (encoded.fatal !== undefined) {
+        fatal = encoded.fatal;
         break;
       }
     }
     writePieces((b) => this.ctx.write(b), pieces);
     if (fatal !== undefined) {
       this.#done = true;
-      this.#pending.length = 0;
+      this.#pending.clear();
       this.ctx.fail(fatal);
     } else if (this.#peerEnded && this.#pending.length === 0) {
       this.#done = true;
