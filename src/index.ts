@@ -11,8 +11,8 @@ export type { LogFormat, Logger, LogLevel } from "./log.ts";
 
 export { Server } from "./server/server.ts";
 export type { ServerConfig, ServerStats } from "./server/server.ts";
-export { DEFAULT_DEADLINES, defaultOptions } from "./server/options.ts";
-export type { Deadlines, Limits, ServerOptions } from "./server/options.ts";
+export { checkOption, DEFAULT_DEADLINES, defaultOptions, OPTION_RANGES, resolveOptions } from "./server/options.ts";
+export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/options.ts";
 export type { PolicyReason } from "./server/close-reasons.ts";
 
 export type { Service, Session, SessionContext } from "./services/service.ts";
