@@ -26,7 +26,12 @@ function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
 }
 
+/**
+ * `maxContent` defaults to the server's `maxFrame` (`SessionContext.options`), `maxHeader`
+ * to 64 KiB; both are checked when the service is created (RangeError naming the limit).
+ */
 export interface AppServiceOptions extends EnvelopeLimits {
+  /** The `search` action's dictionary (default: a small built-in one). */
   dictionary?: Dictionary;
   /** Replaces the standard handler (tests use it to delay replies). */
   handler?: RequestHandler;
@@ -200,9 +205,10 @@ class AppSession implements Session {
 export function appService(options: AppServiceOptions = {}): Service {
   const dictionary = options.dictionary ?? DEFAULT_DICTIONARY;
   const handler: RequestHandler = options.handler ?? ((req) => handleRequest(req, dictionary));
-  const limits: EnvelopeLimits = { maxHeader: options.maxHeader, maxContent: options.maxContent };
+  const { maxHeader, maxContent } = options;
+  appEnvelope({ maxHeader, maxContent }); // bad limits fail here, at start-up, not per connection
   return {
     name: "app",
-    open: (ctx) => new AppSession(ctx, handler, limits),
+    open: (ctx) => new AppSession(ctx, handler, { maxHeader, maxContent: maxContent ?? ctx.options.maxFrame }),
   };
 }

@@ -66,11 +66,30 @@ class FramedEchoSession implements Session {
   }
 }
 
-/** A framed echo service; throws an Error for a bad framing spec (check it at startup). */
-export function framedEchoService(spec: string, maxFrame: number): Service {
-  const factory = framingFactory(spec, { maxFrame });
+/**
+ * A framed echo service; throws an Error for a bad framing spec or limit (check it at
+ * start-up). `maxFrame` defaults to the server's `maxFrame` option.
+ */
+export function framedEchoService(spec: string, maxFrame?: number): Service {
+  // The spec is checked now; with the server's limit, the codec factory is made (once per
+  // limit) when connections come, as only then are the server's options known.
+  let made = framingFactory(spec, { maxFrame: maxFrame ?? Number.MAX_SAFE_INTEGER });
+  let madeFor = maxFrame;
   return {
     name: "echo",
-    open: (ctx) => new FramedEchoSession(ctx, factory()),
+    open: (ctx) => {
+      const limit = maxFrame ?? ctx.options.maxFrame;
+      if (limit !== madeFor) {
+        try {
+          made = framingFactory(spec, { maxFrame: limit });
+        } catch (err) {
+          // fixed:N over the server's maxFrame: a configuration error; this connection is cut.
+          ctx.log.error("framed echo cannot serve", { conn: ctx.id, error: (err as Error).message });
+          throw err;
+        }
+        madeFor = limit;
+      }
+      return new FramedEchoSession(ctx, made());
+    },
   };
 }
