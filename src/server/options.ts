@@ -46,6 +46,13 @@ export interface Limits {
    * this plus one reply. Default 1 MiB (1 048 576).
    */
   writeBuffer: number;
+  /**
+   * Requests one connection may have in flight (received and not yet answered) before the
+   * server stops reading from it; reading resumes as replies go out. Bounds what a client
+   * that pipelines requests to a slow handler can make the server hold. Services that
+   * answer frame by frame apply it (the app service does). Default 64.
+   */
+  maxInFlight: number;
 }
 
 export interface ServerOptions extends Deadlines, Limits {}
@@ -58,6 +65,9 @@ export const DEFAULT_DEADLINES: Deadlines = {
   drainMs: 8_000,
   keepAliveMs: 30_000,
 };
+
+/** Default for `maxInFlight`: deep enough for any sane pipelining client, small enough to bound memory. */
+export const DEFAULT_MAX_IN_FLIGHT = 64;
 
 /** Descriptors kept back from maxConns for listeners, logs, stdio and the runtime itself. */
 export const FD_HEADROOM = 32;
@@ -78,6 +88,7 @@ export function defaultOptions(openFileLimit?: number): ServerOptions {
     maxRatePerIp: 0,
     maxFrame: 1024 * 1024,
     writeBuffer: 1024 * 1024,
+    maxInFlight: DEFAULT_MAX_IN_FLIGHT,
   };
 }
 
@@ -107,6 +118,7 @@ export const OPTION_RANGES: Readonly<Record<keyof ServerOptions, OptionRange>> =
   maxRatePerIp: COUNT_OR_OFF,
   maxFrame: COUNT_OR_OFF,
   writeBuffer: AT_LEAST_ONE,
+  maxInFlight: AT_LEAST_ONE,
 };
 
 function describeValue(v: unknown): string {

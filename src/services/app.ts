@@ -4,11 +4,15 @@
 // any number of requests, pipelined: every complete message is answered, replies go out
 // in request order (a reply computed asynchronously holds back the ones after it), and
 // the connection ends once the peer has half-closed and every reply is written.
+// At most maxInFlight requests are unanswered at a time: at the bound the session stops
+// decoding and pauses reading (ctx.pause) until replies go out, so a client pipelining to
+// a slow handler cannot make the server hold an unbounded backlog.
 //
 // A message we cannot read gets a JSON error reply (our framing is always intact), then
 // ctx.fail: one log line, a protocol-error count, a lingering close.
 
-import { ByteQueue, decodeEofAll, decodeFrames } from "../codec/index.ts";
+import { ByteQueue } from "../codec/index.ts";
+import { checkCount } from "../codec/limits.ts";
 import { DEFAULT_DICTIONARY, type Dictionary } from "../app/dictionary.ts";
 import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimits } from "../app/envelope.ts";
 import { AppProtocolError } from "../app/errors.ts";
@@ -35,6 +39,8 @@ export interface AppServiceOptions extends EnvelopeLimits {
   dictionary?: Dictionary;
   /** Replaces the standard handler (tests use it to delay replies). */
   handler?: RequestHandler;
+  /** Requests in flight per connection before reading pauses (default: the server's `maxInFlight`, 64). */
+  maxInFlight?: number;
 }
 
 /** Replies are not limited by --max-frame (an echoed value is a little larger than its request). */
@@ -52,27 +58,35 @@ class AppSession implements Session {
   readonly #queue = new ByteQueue();
   readonly #codec: AppEnvelopeCodec;
   readonly #pending = new Fifo<Slot>();
-  /** No more input is decoded: the peer half-closed, or a fatal reply is on its way. */
+  readonly #maxInFlight: number;
+  /** No more input is decoded: all of it was after the peer's half-close, or a fatal reply is on its way. */
   #stopped = false;
   #peerEnded = false;
   #done = false;
   #messages = 0;
+  /** We asked the core to stop reading (at the in-flight bound). */
+  #paused = false;
+  #pumping = false;
 
-  constructor(private readonly ctx: SessionContext, private readonly handler: RequestHandler, limits: EnvelopeLimits) {
+  constructor(
+    private readonly ctx: SessionContext,
+    private readonly handler: RequestHandler,
+    limits: EnvelopeLimits,
+    maxInFlight: number,
+  ) {
     this.#codec = appEnvelope(limits);
+    this.#maxInFlight = maxInFlight;
   }
 
   data(chunk: Uint8Array): void {
     if (this.#stopped) return;
     this.#queue.push(chunk);
-    this.#decode(() => decodeFrames(this.#codec, this.#queue));
+    this.#pump();
   }
 
   end(): void {
     this.#peerEnded = true;
-    if (!this.#stopped) this.#decode(() => decodeEofAll(this.#codec, this.#queue));
-    this.#stopped = true;
-    this.#flush();
+    this.#pump();
   }
 
   /** A partial message, or replies still being computed: the frame deadline runs, drain waits. */
@@ -92,20 +106,55 @@ class AppSession implements Session {
     this.#queue.clear();
   }
 
-  #decode(messages: () => Iterable<AppMessage>): void {
+  /**
+   * Decodes requests while fewer than maxInFlight are unanswered, writes the replies that
+   * are ready, and repeats while either makes progress; then holds reading paused exactly
+   * while the bound is reached (input that arrived meanwhile waits, undecoded, in the queue).
+   */
+  #pump(): void {
+    if (this.#pumping) return; // a reply settling inside a write: the running loop picks it up
+    this.#pumping = true;
     try {
-      for (const msg of messages()) {
+      for (;;) {
+        const decoded = this.#decodeSome();
+        const written = this.#flush();
+        if (this.#done) return;
+        if (decoded === 0 && written === 0) break;
+      }
+    } finally {
+      this.#pumping = false;
+    }
+    const atBound = !this.#stopped && this.#pending.length >= this.#maxInFlight;
+    if (atBound !== this.#paused) {
+      this.#paused = atBound;
+      if (atBound) this.ctx.pause();
+      else this.ctx.resume();
+    }
+  }
+
+  /** Decodes and dispatches requests up to the in-flight bound; returns how many. */
+  #decodeSome(): number {
+    let n = 0;
+    try {
+      while (!this.#stopped && this.#pending.length < this.#maxInFlight) {
+        // After the half-close a partial message left over is an error (decodeEof throws).
+        const msg = this.#peerEnded ? this.#codec.decodeEof(this.#queue) : this.#codec.decode(this.#queue);
+        if (msg === undefined) {
+          if (this.#peerEnded) this.#stopped = true; // every message in; answer, then end
+          break;
+        }
+        n++;
         this.#messages++;
-        this.#enqueue(msg);
-        if (this.#stopped) break; // a fatal reply: nothing after it is answered
+        this.#enqueue(msg); // a fatal reply sets #stopped: nothing after it is answered
       }
     } catch (err) {
       if (!(err instanceof AppProtocolError)) throw err;
       this.#pending.push({ reply: errorReply(err) });
       this.#stopped = true;
+      n++;
     }
     if (this.#stopped) this.#queue.clear();
-    this.#flush();
+    return n;
   }
 
   #enqueue(msg: AppMessage): void {
@@ -133,7 +182,7 @@ class AppSession implements Session {
   #fill(slot: Slot, reply: AppReply): void {
     if (this.#done) return;
     slot.reply = this.#checked(reply);
-    this.#flush();
+    this.#pump();
   }
 
   /** A handler (typed loosely by a JavaScript caller) may hand back nothing at all. */
@@ -177,13 +226,15 @@ class AppSession implements Session {
     }
   }
 
-  /** Writes every ready reply at the head of the line, in order. */
-  #flush(): void {
-    if (this.#done) return;
+  /** Writes every ready reply at the head of the line, in order; returns how many. */
+  #flush(): number {
+    if (this.#done) return 0;
     const pieces: Uint8Array[] = [];
     let fatal: string | undefined;
+    let n = 0;
     while (this.#pending.peek()?.reply) {
       const encoded = this.#encode(this.#pending.shift()!.reply!);
+      n++;
       pieces.push(...encoded.pieces);
       if (encoded.fatal !== undefined) {
         fatal = encoded.fatal;
@@ -195,20 +246,28 @@ class AppSession implements Session {
       this.#done = true;
       this.#pending.clear();
       this.ctx.fail(fatal);
-    } else if (this.#peerEnded && this.#pending.length === 0) {
+    } else if (this.#peerEnded && this.#stopped && this.#pending.length === 0) {
       this.#done = true;
       this.ctx.end();
     }
+    return n;
   }
 }
 
 export function appService(options: AppServiceOptions = {}): Service {
   const dictionary = options.dictionary ?? DEFAULT_DICTIONARY;
   const handler: RequestHandler = options.handler ?? ((req) => handleRequest(req, dictionary));
-  const { maxHeader, maxContent } = options;
+  const { maxHeader, maxContent, maxInFlight } = options;
   appEnvelope({ maxHeader, maxContent }); // bad limits fail here, at start-up, not per connection
+  if (maxInFlight !== undefined) checkCount("maxInFlight", maxInFlight, 1);
   return {
     name: "app",
-    open: (ctx) => new AppSession(ctx, handler, { maxHeader, maxContent: maxContent ?? ctx.options.maxFrame }),
+    open: (ctx) =>
+      new AppSession(
+        ctx,
+        handler,
+        { maxHeader, maxContent: maxContent ?? ctx.options.maxFrame },
+        maxInFlight ?? ctx.options.maxInFlight,
+      ),
   };
 }
