@@ -16,6 +16,8 @@ export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/opt
 export type { PolicyReason } from "./server/close-reasons.ts";
 
 export type { Service, Session, SessionContext } from "./services/service.ts";
+export { framedService } from "./services/framed.ts";
+export type { FramedServiceOptions } from "./services/framed.ts";
 export { echoService } from "./services/echo.ts";
 export { discardService } from "./services/discard.ts";
 export { chargenService } from "./services/chargen.ts";
@@ -24,6 +26,7 @@ export { timeService } from "./services/time.ts";
 export { framedEchoService } from "./services/framed-echo.ts";
 export { appService } from "./services/app.ts";
 export type { AppServiceOptions, RequestHandler } from "./services/app.ts";
+export type { AppReply } from "./app/handler.ts";
 export { AppClient, AppClientError } from "./app/client.ts";
 export { appEnvelope, encodeMessage, makeHeader } from "./app/envelope.ts";
 export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";
