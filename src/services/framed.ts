@@ -134,17 +134,33 @@ class FramedSession<In, Out> implements Session {
    * while the bound is reached (input that arrived meanwhile waits, undecoded).
    */
   #pump(): void {
-    if (this.#pumping) return; // re-entered from a write: the running loop sees the change
+    if (this.#pumping || this.#done) return; // re-entered from a write: the running loop sees the change
     this.#pumping = true;
+    // Replies of the whole pass are written together: the frames of one read cost one write.
+    const pieces: Uint8Array[] = [];
+    let fatal: string | undefined;
     try {
       for (;;) {
         const decoded = this.#decodeSome();
-        const written = this.#flush();
-        if (this.#done) return;
-        if (decoded === 0 && written === 0) break;
+        const taken = this.#take(pieces);
+        fatal = taken.fatal;
+        if (fatal !== undefined || (decoded === 0 && taken.slots === 0)) break;
       }
     } finally {
       this.#pumping = false;
+    }
+    writePieces((b) => this.ctx.write(b), pieces);
+    if (this.#done) return; // the connection closed under a write
+    if (fatal !== undefined) {
+      this.#done = true;
+      this.#pending.clear();
+      this.ctx.fail(fatal);
+      return;
+    }
+    if (this.#peerEnded && this.#stopped && this.#pending.length === 0) {
+      this.#done = true;
+      this.ctx.end();
+      return;
     }
     const atBound = !this.#stopped && this.#pending.length >= this.#maxInFlight;
     if (atBound !== this.#paused) {
@@ -274,26 +290,17 @@ class FramedSession<In, Out> implements Session {
     }
   }
 
-  /** Writes every ready reply at the head of the line, in order; returns how many slots it took. */
-  #flush(): number {
-    if (this.#done) return 0;
-    const pieces: Uint8Array[] = [];
-    let fatal: string | undefined;
-    let n = 0;
+  /**
+   * Encodes every ready reply at the head of the line, in order, into `pieces`; stops after
+   * one that closes the connection (its reason is returned).
+   */
+  #take(pieces: Uint8Array[]): { slots: number; fatal?: string } {
+    let slots = 0;
     while (this.#pending.peek()?.ready) {
-      n++;
-      fatal = this.#encode(this.#pending.shift()!, pieces);
-      if (fatal !== undefined) break;
+      slots++;
+      const fatal = this.#encode(this.#pending.shift()!, pieces);
+      if (fatal !== undefined) return { slots, fatal };
     }
-    writePieces((b) => this.ctx.write(b), pieces);
-    if (fatal !== undefined) {
-      this.#done = true;
-      this.#pending.clear();
-      this.ctx.fail(fatal);
-    } else if (this.#peerEnded && this.#stopped && this.#pending.length === 0) {
-      this.#done = true;
-      this.ctx.end();
-    }
-    return n;
+    return { slots };
   }
 }

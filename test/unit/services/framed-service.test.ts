@@ -88,6 +88,17 @@ describe("framedService", () => {
     }
   });
 
+  test("replies to the frames of one read go out in one write, past the in-flight bound", async () => {
+    const s = await serve(upper, { maxInFlight: 4 });
+    try {
+      const r = await talk(s.addr, [text("x\n".repeat(500))]);
+      expect(str(r.received)).toBe("X\n".repeat(500));
+      expect(s.readState[0]!.writes, `${s.reads()} reads`).toBeLessThanOrEqual(s.reads());
+    } finally {
+      await s.stop();
+    }
+  });
+
   test("bad maxInFlight is refused when the service is made", () => {
     expect(() => framedService({ name: "x", decoder: () => delimited(), handle: (f) => f, maxInFlight: 0 })).toThrow(
       /maxInFlight/,

@@ -33,15 +33,22 @@ export interface ReadState {
   paused: boolean;
   pauses: number;
   resumes: number;
+  /** conn.write() calls the server made. */
+  writes: number;
 }
 
-/** Records the server's pause()/resume() calls on `c` (then forwards them) in a new ReadState. */
+/** Records the server's pause()/resume()/write() calls on `c` (then forwards them) in a new ReadState. */
 function watchPauses(c: Conn, states: ReadState[]): void {
-  const state: ReadState = { paused: false, pauses: 0, resumes: 0 };
+  const state: ReadState = { paused: false, pauses: 0, resumes: 0, writes: 0 };
   states.push(state);
   const pause = c.pause.bind(c);
   const resume = c.resume.bind(c);
+  const write = c.write.bind(c);
   Object.assign(c, {
+    write(bytes: Uint8Array) {
+      state.writes++;
+      return write(bytes);
+    },
     pause() {
       state.paused = true;
       state.pauses++;
