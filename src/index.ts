@@ -11,11 +11,13 @@ export type { LogFormat, Logger, LogLevel } from "./log.ts";
 
 export { Server } from "./server/server.ts";
 export type { ServerConfig, ServerStats } from "./server/server.ts";
-export { DEFAULT_DEADLINES, defaultOptions } from "./server/options.ts";
-export type { Deadlines, Limits, ServerOptions } from "./server/options.ts";
+export { checkOption, DEFAULT_DEADLINES, defaultOptions, OPTION_RANGES, resolveOptions } from "./server/options.ts";
+export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/options.ts";
 export type { PolicyReason } from "./server/close-reasons.ts";
 
 export type { Service, Session, SessionContext } from "./services/service.ts";
+export { framedService } from "./services/framed.ts";
+export type { FramedServiceOptions } from "./services/framed.ts";
 export { echoService } from "./services/echo.ts";
 export { discardService } from "./services/discard.ts";
 export { chargenService } from "./services/chargen.ts";
@@ -24,6 +26,7 @@ export { timeService } from "./services/time.ts";
 export { framedEchoService } from "./services/framed-echo.ts";
 export { appService } from "./services/app.ts";
 export type { AppServiceOptions, RequestHandler } from "./services/app.ts";
+export type { AppReply } from "./app/handler.ts";
 export { AppClient, AppClientError } from "./app/client.ts";
 export { appEnvelope, encodeMessage, makeHeader } from "./app/envelope.ts";
 export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";

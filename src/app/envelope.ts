@@ -15,6 +15,7 @@
 import { concatBytes } from "../bytes.ts";
 import type { ByteQueue, Codec } from "../codec/index.ts";
 import { FrameTooLarge, MalformedFrame } from "../codec/index.ts";
+import { checkCount } from "../codec/limits.ts";
 import { AppProtocolError } from "./errors.ts";
 
 export const REQUIRED_HEADERS = ["byteorder", "content-type", "content-encoding", "content-length"] as const;
@@ -36,7 +37,7 @@ export interface AppMessage {
 export interface EnvelopeLimits {
   /** Largest JSON header in bytes (default 64 KiB; the u16 field itself stops at 65535). */
   maxHeader?: number;
-  /** Largest content in bytes (default 1 MiB). */
+  /** Largest content in bytes (default 1 MiB; the app service defaults to the server's `maxFrame`). */
   maxContent?: number;
 }
 
@@ -118,9 +119,10 @@ export class AppEnvelopeCodec implements Codec<AppMessage> {
   /** The current message's header once parsed, while its content is still arriving. */
   #header: AppHeader | undefined;
 
+  /** Throws a RangeError naming the limit for NaN, a negative or a fractional limit. */
   constructor(limits: EnvelopeLimits = {}) {
-    this.maxHeader = limits.maxHeader ?? DEFAULT_MAX_HEADER;
-    this.maxContent = limits.maxContent ?? DEFAULT_MAX_CONTENT;
+    this.maxHeader = checkCount("maxHeader", limits.maxHeader ?? DEFAULT_MAX_HEADER);
+    this.maxContent = checkCount("maxContent", limits.maxContent ?? DEFAULT_MAX_CONTENT);
   }
 
   /** True when a header has been consumed and its content is incomplete. */

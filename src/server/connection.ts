@@ -42,6 +42,10 @@ export class ServerConnection {
   #lingerFrom = 0;
   #peerFin = false;
   #pausedForWrite = false;
+  /** The session asked to stop reading (ctx.pause), e.g. at its in-flight bound. */
+  #pausedBySession = false;
+  /** Whether conn.pause() is in effect: reading is paused while either side wants it. */
+  #readingPaused = false;
   /** Finishing: no more input goes to the service; we flush, FIN, and wait for the peer's FIN. */
   #finishing = false;
   #discarded = 0;
@@ -65,6 +69,8 @@ export class ServerConnection {
       end: () => this.end(),
       close: () => this.finish(),
       fail: (message) => this.fail(message),
+      pause: () => this.#setSessionPause(true),
+      resume: () => this.#setSessionPause(false),
     };
     const keepAlive = host.options.keepAliveMs;
     if (keepAlive > 0 && conn.remote.transport === "tcp") conn.setKeepAlive(true, keepAlive);
@@ -79,7 +85,7 @@ export class ServerConnection {
     if (!ok && !this.#pausedForWrite) {
       // Inbound backpressure: stop reading from a peer that is not reading our replies.
       this.#pausedForWrite = true;
-      this.conn.pause();
+      this.#applyPause();
     }
     return ok;
   }
@@ -98,10 +104,8 @@ export class ServerConnection {
   finish(): void {
     if (this.#finishing) return;
     this.#finishing = true;
-    if (this.#pausedForWrite) {
-      this.#pausedForWrite = false;
-      this.conn.resume(); // keep reading so the peer's FIN can arrive
-    }
+    this.#pausedForWrite = false;
+    this.#applyPause(); // keep reading so the peer's FIN can arrive
     this.end();
     if (this.#peerFin) this.conn.close();
   }
@@ -150,7 +154,7 @@ export class ServerConnection {
     this.#lastActivity = Date.now();
     if (this.#pausedForWrite) {
       this.#pausedForWrite = false;
-      this.conn.resume();
+      this.#applyPause();
     }
     if (!this.#finishing) this.session.drain?.();
     if (this.host.draining) this.drainIfSettled();
@@ -181,8 +185,15 @@ export class ServerConnection {
     if (o.writeMs > 0 && this.#stall.sample(this.#written, sent, now) > o.writeMs) {
       return this.closeByPolicy("write-timeout", true);
     }
-    // A reply computed asynchronously can settle a frame without any new input.
+    // A reply computed asynchronously can settle a frame without any new input, and a
+    // session working through input it buffered while paused completes frames without
+    // any either: progress restarts the clock here too.
     if (this.#frameStartedAt > 0 && !this.session.midFrame?.()) this.#frameStartedAt = 0;
+    const frames = this.session.framesDone?.() ?? 0;
+    if (frames !== this.#framesSeen) {
+      this.#framesSeen = frames;
+      if (this.#frameStartedAt > 0) this.#frameStartedAt = now;
+    }
     if (o.frameMs > 0 && this.#frameStartedAt > 0 && now - this.#frameStartedAt > o.frameMs) {
       return this.closeByPolicy("frame-timeout", true);
     }
@@ -193,6 +204,20 @@ export class ServerConnection {
     if (o.idleMs > 0 && now - this.#lastActivity > o.idleMs) {
       return this.closeByPolicy("idle-timeout", false);
     }
+  }
+
+  #setSessionPause(paused: boolean): void {
+    this.#pausedBySession = paused;
+    this.#applyPause();
+  }
+
+  /** Pause or resume reading so that it is paused exactly while either side wants it (never while finishing). */
+  #applyPause(): void {
+    const want = !this.#finishing && (this.#pausedForWrite || this.#pausedBySession);
+    if (want === this.#readingPaused || this.conn.closed) return;
+    this.#readingPaused = want;
+    if (want) this.conn.pause();
+    else this.conn.resume();
   }
 
   #afterInput(now: number): void {

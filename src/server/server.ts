@@ -8,7 +8,7 @@ import type { Service } from "../services/service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
 import { type ConnectionHost, ServerConnection } from "./connection.ts";
-import { defaultOptions, type ServerOptions } from "./options.ts";
+import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 import { sourceKey } from "./source.ts";
 
@@ -18,6 +18,10 @@ const ABORT_GRACE_MS = 2000;
 export interface ServerConfig {
   transport: Transport;
   service: Service;
+  /**
+   * Limits and deadlines; each field left out (or `undefined`) keeps its default. Every
+   * value is checked: a RangeError names the option (`maxConns must be a whole number >= 1, got NaN`).
+   */
   options?: Partial<ServerOptions>;
   log?: Logger;
   /** Open-file limit, for the default maxConns. */
@@ -57,7 +61,7 @@ export class Server implements ConnectionHost {
   readonly #connErrors: RateLimitedLog;
 
   constructor(config: ServerConfig) {
-    this.options = { ...defaultOptions(config.openFileLimit), ...config.options };
+    this.options = resolveOptions(config.options, config.openFileLimit);
     this.log = config.log ?? silentLogger;
     this.counters = new CloseCounters(this.log);
     this.#transport = config.transport;

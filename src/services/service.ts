@@ -26,6 +26,14 @@ export interface SessionContext {
    * whatever (e.g. an error reply) was queued before.
    */
   fail(message: string): void;
+  /**
+   * Stop reading from the peer (inbound backpressure), e.g. while a session has as much
+   * work in flight as it will take. Composes with the core's own pause while the write
+   * buffer is full: reading resumes only once neither wants it paused. Idempotent.
+   */
+  pause(): void;
+  /** Undo `pause()`: read again, unless the write buffer still holds reading paused. */
+  resume(): void;
 }
 
 /** One connection's worth of service state. */

@@ -23,11 +23,50 @@ export interface Running {
   logs: string[];
   /** How many `data` events (reads) the server has had so far, over all its connections. */
   reads(): number;
+  /** Reading state of each accepted connection, in accept order, as the server set it with pause()/resume(). */
+  readState: ReadState[];
   stop(): Promise<void>;
 }
 
-/** `t`, with every `data` event its listeners deliver counted in `count.reads`. */
-function countingReads(t: Transport, count: { reads: number }): Transport {
+export interface ReadState {
+  /** The server's last call was pause() (and no resume() since). */
+  paused: boolean;
+  pauses: number;
+  resumes: number;
+  /** conn.write() calls the server made. */
+  writes: number;
+}
+
+/** Records the server's pause()/resume()/write() calls on `c` (then forwards them) in a new ReadState. */
+function watchPauses(c: Conn, states: ReadState[]): void {
+  const state: ReadState = { paused: false, pauses: 0, resumes: 0, writes: 0 };
+  states.push(state);
+  const pause = c.pause.bind(c);
+  const resume = c.resume.bind(c);
+  const write = c.write.bind(c);
+  Object.assign(c, {
+    write(bytes: Uint8Array) {
+      state.writes++;
+      return write(bytes);
+    },
+    pause() {
+      state.paused = true;
+      state.pauses++;
+      pause();
+    },
+    resume() {
+      state.paused = false;
+      state.resumes++;
+      resume();
+    },
+  });
+}
+
+/**
+ * `t`, with every `data` event its listeners deliver counted in `count.reads`, and the
+ * server's pause()/resume() calls on each accepted connection recorded in `states`.
+ */
+function countingReads(t: Transport, count: { reads: number }, states: ReadState[] = []): Transport {
   return {
     runtime: t.runtime,
     connect: (opts, handler) => t.connect(opts, handler),
@@ -35,6 +74,10 @@ function countingReads(t: Transport, count: { reads: number }): Transport {
     listen: (opts, handler) =>
       t.listen(opts, {
         ...handler,
+        open(c) {
+          watchPauses(c, states);
+          handler.open?.(c);
+        },
         data(c, chunk) {
           count.reads++;
           handler.data(c, chunk);
@@ -48,8 +91,9 @@ export async function serve(service: Service, options: Partial<ServerOptions> = 
   const logs: string[] = [];
   const log: Logger = createLogger({ write: (s) => Promise.resolve(void logs.push(String(s))) }, "text", "debug");
   const count = { reads: 0 };
+  const readState: ReadState[] = [];
   const server = new Server({
-    transport: countingReads(await transport(), count),
+    transport: countingReads(await transport(), count, readState),
     service,
     options: { drainMs: 2000, ...options },
     log,
@@ -63,6 +107,7 @@ export async function serve(service: Service, options: Partial<ServerOptions> = 
     port,
     logs,
     reads: () => count.reads,
+    readState,
     stop: () => withTimeout(server.shutdown(), 10_000, "server shutdown"),
   };
 }
