@@ -19,6 +19,8 @@ const TEN_MB = 10 * 1000 * 1000;
 const ENDLESS = 40 * MiB;
 /** How long each attack is watched for the server's rejection. */
 const WATCH_MS = 1000;
+/** With the limit off, how long the endless line may take to be sent in full (a bound, not a figure). */
+const SEND_ALL_MS = 30_000;
 
 interface Outcome {
   /** ms from connect until the server's FIN (or reset); undefined if it never came within the watch. */
@@ -28,8 +30,19 @@ interface Outcome {
   rssGrowth: number;
 }
 
-/** Send `head` then up to `total` bytes of `body` (with backpressure) and watch for the server's rejection. */
-async function attack(s: Sb, head: Uint8Array, body: Uint8Array, total: number, watchMs: number): Promise<Outcome> {
+/**
+ * Send `head` then up to `total` bytes of `body` (with backpressure) and watch for the server's rejection
+ * for `watchMs`. With `untilSentMs`, the watch also lasts until every byte is handed to the kernel (at most
+ * that long): an off-switch run must show the server taking all of it, however slow a loaded machine is.
+ */
+async function attack(
+  s: Sb,
+  head: Uint8Array,
+  body: Uint8Array,
+  total: number,
+  watchMs: number,
+  untilSentMs = 0,
+): Promise<Outcome> {
   const base = await settle(s.rss, 3);
   let peak = base;
   const sampler = setInterval(() => {
@@ -47,14 +60,22 @@ async function attack(s: Sb, head: Uint8Array, body: Uint8Array, total: number, 
     const rejected = () => (rejectedAfterMs ??= Date.now() - t0);
     socket.on("end", rejected);
     socket.on("error", rejected);
+    let pumped = false;
     socket.on("connect", () => {
       socket.write(head);
-      void pump(socket, total, body);
+      void pump(socket, total, body).then(() => (pumped = true));
     });
-    setTimeout(() => {
+    const finish = () => {
       socket.destroy();
       resolve({ rejectedAfterMs, sent: socket.bytesWritten, rssGrowth: 0 });
-    }, watchMs);
+    };
+    const check = () => {
+      const waited = Date.now() - t0;
+      const sentAll = pumped && socket.writableLength === 0;
+      if (waited >= watchMs && (sentAll || rejectedAfterMs !== undefined || waited >= untilSentMs)) finish();
+      else setTimeout(check, 50);
+    };
+    setTimeout(check, watchMs);
   });
   clearInterval(sampler);
   return { ...outcome, rssGrowth: peak - base };
@@ -109,7 +130,7 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
 /** With a 1 GiB max frame the endless line is buffered (memory grows) and not rejected. */
 export async function garbageWithoutFrameLimitIsBuffered(rt: CliRuntime): Promise<void> {
   const line = await launch(rt, ["--service", "echo", "--framing", "line", "--max-frame", "1GiB"]);
-  const endless = await attack(line, new Uint8Array(0), noNewline, ENDLESS, WATCH_MS);
+  const endless = await attack(line, new Uint8Array(0), noNewline, ENDLESS, WATCH_MS, SEND_ALL_MS);
   const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "4GiB"], {
     lineProbe: false,
   });
