@@ -2,7 +2,15 @@
 // (switchboard/node, adapters/deno/transport.ts, adapters/bun/transport.ts).
 
 export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
-export { ConnectError, DEFAULT_HIGH_WATER_MARK, ListenError } from "./transport.ts";
+export {
+  ConnectError,
+  ConnError,
+  DEFAULT_HIGH_WATER_MARK,
+  ListenError,
+  NET_ERROR_CODES,
+  NetError,
+} from "./transport.ts";
+export type { NetErrorCode } from "./transport.ts";
 export type { Host, Output, Runtime, Signal } from "./host.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";

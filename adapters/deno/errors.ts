@@ -1,5 +1,10 @@
 // Deno's errors name the failure by class (ConnectionRefused, ...) and mostly carry an
-// OS-style `code`; map them to the errno codes the contract reports.
+// OS-style `code`; codeOf() recovers that errno name (the adapter's own decisions use
+// it), denoNetCode() maps it to the contract's code (src/net-errors.ts builds every
+// message, so "Broken pipe (os error 32)" reads as on Node and Bun).
+
+import { ConnError, type NetErrorCode } from "../../src/transport.ts";
+import { netCode } from "../../src/net-errors.ts";
 
 export type ErrnoError = Error & { code?: string };
 
@@ -14,6 +19,7 @@ const CODE_BY_NAME: Record<string, string> = {
   BrokenPipe: "EPIPE",
   TimedOut: "ETIMEDOUT",
   NotFound: "ENOENT",
+  NotADirectory: "ENOTDIR",
   PermissionDenied: "EACCES",
   NotCapable: "EACCES",
   AlreadyExists: "EEXIST",
@@ -60,4 +66,19 @@ export function withCode(err: unknown): ErrnoError {
     }
   }
   return e;
+}
+
+/** The contract's code of a Deno error. */
+export function denoNetCode(err: unknown): NetErrorCode {
+  return netCode(codeOf(err));
+}
+
+/** Deno's raw message, kept only as the clue of an EUNKNOWN. */
+export function rawDetail(err: unknown): string {
+  return toError(err).message;
+}
+
+/** A socket error as the ConnError that reaches close(conn, err) or onAcceptError. */
+export function connError(err: unknown): ConnError {
+  return new ConnError(denoNetCode(err), rawDetail(err));
 }
