@@ -1,0 +1,98 @@
+// The same failure reads the same on every runtime: the real CLI on Node, Deno and Bun
+// must print byte-identical stderr and exit with the same code for each failure a script
+// may meet (refused, port 0, unknown host, busy port, unix socket in a missing directory).
+import { mkdtempSync, rmSync } from "node:fs";
+import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CLI_RUNTIMES, runCli } from "../support/cli.ts";
+
+/** Listen on 127.0.0.1:0 with node:net; the caller closes it (or keeps it busy). */
+async function nodeListener(): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer((s) => s.destroy());
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+function close(server: net.Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Runs `args` on every runtime at once; expects the same stderr and exit code on all, and returns them. */
+async function sameOnEveryRuntime(args: string[]): Promise<{ stderr: string; code: number | null }> {
+  const runs = await Promise.all(CLI_RUNTIMES.map((rt) => runCli(rt, args, { timeoutMs: 20_000 })));
+  const byRuntime = Object.fromEntries(
+    CLI_RUNTIMES.map((rt, i) => [rt, { code: runs[i]!.code, stderr: runs[i]!.stderr }]),
+  );
+  for (const r of runs) {
+    expect({ code: r.code, stderr: r.stderr }, JSON.stringify(byRuntime, null, 1)).toEqual({
+      code: runs[0]!.code,
+      stderr: runs[0]!.stderr,
+    });
+  }
+  return { stderr: runs[0]!.stderr, code: runs[0]!.code };
+}
+
+describe("errors read the same on node, deno and bun", () => {
+  let closedPort: number;
+  let busy: { server: net.Server; port: number };
+  let missingDir: string;
+  beforeAll(async () => {
+    const gone = await nodeListener();
+    closedPort = gone.port;
+    await close(gone.server); // a port that was just closed: connecting is refused
+    busy = await nodeListener();
+    missingDir = mkdtempSync(join(tmpdir(), "sb-voice-"));
+    rmSync(missingDir, { recursive: true });
+  });
+  afterAll(async () => {
+    await close(busy.server);
+  });
+
+  test("send to a closed port: connection refused (ECONNREFUSED)", async () => {
+    const r = await sameOnEveryRuntime(["send", `127.0.0.1:${closedPort}`, "x"]);
+    expect(r.stderr).toBe(
+      `switchboard: cannot connect to 127.0.0.1:${closedPort}: connection refused (ECONNREFUSED)\n`,
+    );
+    expect(r.code).toBe(1);
+  });
+
+  test("send to port 0: connection refused (ECONNREFUSED), also on Deno", async () => {
+    const r = await sameOnEveryRuntime(["send", "127.0.0.1:0", "x"]);
+    expect(r.stderr).toBe("switchboard: cannot connect to 127.0.0.1:0: connection refused (ECONNREFUSED)\n");
+    expect(r.code).toBe(1);
+  });
+
+  test("request to a closed port: the same sentence as send", async () => {
+    const r = await sameOnEveryRuntime(["request", `127.0.0.1:${closedPort}`, "search", "x"]);
+    expect(r.stderr).toBe(
+      `switchboard: cannot connect to 127.0.0.1:${closedPort}: connection refused (ECONNREFUSED)\n`,
+    );
+    expect(r.code).toBe(1);
+  });
+
+  test("send to an unknown host (.invalid): host not found (ENOTFOUND)", async () => {
+    const r = await sameOnEveryRuntime(["send", "switchboard-test.invalid:7", "x"]);
+    expect(r.stderr).toBe("switchboard: cannot connect to switchboard-test.invalid:7: host not found (ENOTFOUND)\n");
+    expect(r.code).toBe(1);
+  });
+
+  test("serve on a busy port: address already in use (EADDRINUSE)", async () => {
+    const r = await sameOnEveryRuntime(["serve", "--listen", `127.0.0.1:${busy.port}`]);
+    expect(r.stderr).toBe(
+      `switchboard: cannot listen on 127.0.0.1:${busy.port}: address already in use (EADDRINUSE)\n`,
+    );
+    expect(r.code).toBe(1);
+  });
+
+  test("serve on a unix socket in a missing directory: no such file or directory (ENOENT), also on Node", async () => {
+    const path = join(missingDir, "s.sock");
+    const r = await sameOnEveryRuntime(["serve", "--listen", `unix:${path}`]);
+    expect(r.stderr).toBe(`switchboard: cannot listen on unix:${path}: no such file or directory (ENOENT)\n`);
+    expect(r.code).toBe(1);
+  });
+});
