@@ -9,8 +9,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli } from "../support/cli.ts";
 
 /** Listen on 127.0.0.1:0 with node:net; the caller closes it (or keeps it busy). */
-async function nodeListener(): Promise<{ server: net.Server; port: number }> {
-  const server = net.createServer((s) => s.destroy());
+async function nodeListener(
+  onConn: (s: net.Socket) => void = (s) => s.destroy(),
+): Promise<{ server: net.Server; port: number }> {
+  const server = net.createServer(onConn);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(0, "127.0.0.1", () => resolve());
@@ -79,6 +81,34 @@ describe("errors read the same on node, deno and bun", () => {
     const r = await sameOnEveryRuntime(["send", "switchboard-test.invalid:7", "x"]);
     expect(r.stderr).toBe("switchboard: cannot connect to switchboard-test.invalid:7: host not found (ENOTFOUND)\n");
     expect(r.code).toBe(1);
+  });
+
+  test("send to a server that resets or closes mid-request: connection reset by peer (ECONNRESET)", async () => {
+    // Natively "read ECONNRESET" or "write EPIPE" on Node, "Connection reset by peer (os
+    // error 104)" or "Broken pipe (os error 32)" on Deno, "... (EPIPE)" on Bun, whichever
+    // the client meets first. The server says nothing, so the error is all there is to print.
+    const big = new Uint8Array(4 * 1024 * 1024).fill(0x61);
+    const servers = {
+      "resets (RST)": (s: net.Socket) => s.once("data", () => s.resetAndDestroy()),
+      "closes with the request unread": (s: net.Socket) => s.once("data", () => s.destroy()),
+    };
+    for (const [how, onConn] of Object.entries(servers)) {
+      const { server, port } = await nodeListener(onConn);
+      try {
+        const runs = await Promise.all(
+          CLI_RUNTIMES.map((rt) => runCli(rt, ["send", `127.0.0.1:${port}`], { stdin: big })),
+        );
+        const seen = CLI_RUNTIMES.map((rt, i) => `${rt}: exit ${runs[i]!.code} ${runs[i]!.stderr}`).join("");
+        for (const r of runs) {
+          expect(r.code, `server that ${how}:\n${seen}`).toBe(1);
+          expect(r.stderr, `server that ${how}:\n${seen}`).toBe(runs[0]!.stderr);
+        }
+        expect(runs[0]!.stderr).toContain(`127.0.0.1:${port}`);
+        expect(runs[0]!.stderr).toMatch(/: connection reset by peer \(ECONNRESET\)\n$/);
+      } finally {
+        await close(server);
+      }
+    }
   });
 
   test("serve on a busy port: address already in use (EADDRINUSE)", async () => {
