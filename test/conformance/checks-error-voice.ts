@@ -153,6 +153,44 @@ async function pythonPeerResets(ctx: CheckContext, addr: Addr): Promise<void> {
   assert(code === 0, `the python peer failed (exit ${code})`);
 }
 
+/**
+ * A python listener whose accept queue is full (backlog 0, filled, never accepted): the
+ * kernel drops further SYNs, so a connect hangs until the caller's timeout. Resolves to
+ * its port and a function that ends it.
+ */
+async function fullBacklog(ctx: CheckContext): Promise<{ port: number; stop: () => void }> {
+  const script = [
+    "import socket, sys",
+    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)",
+    "port = s.getsockname()[1]",
+    "fill = []",
+    "for i in range(8):",
+    "    c = socket.socket(); c.setblocking(False)",
+    "    try: c.connect(('127.0.0.1', port))",
+    "    except BlockingIOError: pass",
+    "    fill.append(c)",
+    "print(port, flush=True)",
+    "sys.stdin.read()  # until the check closes our stdin",
+  ].join("\n");
+  const py = spawn("python3", ["-c", script], { stdio: ["pipe", "pipe", "ignore"] });
+  let out = "";
+  py.stdout.on("data", (b: Uint8Array) => (out += new TextDecoder().decode(b)));
+  const failed = new Promise<never>((_, reject) => {
+    py.on(
+      "error",
+      (err) => reject(new Error(`the check needs python3 for a listener with a full backlog: ${err.message}`)),
+    );
+    py.on("exit", (c) => reject(new Error(`the python listener exited (${c}) before it was ready`)));
+  });
+  await withTimeout(
+    Promise.race([waitFor(() => out.includes("\n"), "python listener", ctx.timeoutMs), failed]),
+    ctx.timeoutMs,
+    "python listener",
+  );
+  failed.catch(() => {}); // it exits when stopped
+  return { port: Number(out.trim()), stop: () => py.stdin.end() };
+}
+
 const RESET = "connection reset by peer (ECONNRESET)";
 
 export const errorVoiceChecks: Record<string, Check> = {
@@ -200,6 +238,30 @@ export const errorVoiceChecks: Record<string, Check> = {
       "ENOENT",
       `cannot connect to unix:${path}: no such file or directory (ENOENT)`,
     );
+  },
+
+  "a connect that times out reads: timed out after N ms (ETIMEDOUT)": async (ctx) => {
+    const { port, stop } = await fullBacklog(ctx);
+    try {
+      const addr: Addr = { transport: "tcp", hostname: "127.0.0.1", port };
+      const err = await withTimeout(
+        ctx.t.connect({ addr, timeoutMs: 300 }, { data() {} }).then((c) => {
+          c.close("abort");
+          return "connected";
+        }, (e: unknown) => e),
+        ctx.timeoutMs,
+        "the connect attempt to time out",
+      );
+      expectNetError(
+        "connect to a listener with a full backlog",
+        err,
+        "ConnectError",
+        "ETIMEDOUT",
+        `cannot connect to 127.0.0.1:${port}: timed out after 300 ms (ETIMEDOUT)`,
+      );
+    } finally {
+      stop();
+    }
   },
 
   "listening on a busy port reads: cannot listen on ADDR: address already in use (EADDRINUSE)": async (ctx) => {
