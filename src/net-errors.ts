@@ -1,5 +1,5 @@
-// The network errors of the Transport contract: a closed set of codes, one human sentence
-// for each, and the error classes that carry them. Adapters only map their runtime's raw
+// The errors of the Transport contract (and of Host.readFile): a closed set of codes, one
+// human sentence for each, and the error classes that carry them. Adapters only map their runtime's raw
 // error to a code; every message is built here, so the same failure reads the same on
 // Node, Deno and Bun (Node says "write EPIPE", Bun "... (EPIPE)", Deno "Broken pipe (os
 // error 32)" for one and the same broken connection).
@@ -19,6 +19,7 @@ const SENTENCES = {
   EPERM: "operation not permitted",
   ENOENT: "no such file or directory",
   ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
   ENOTFOUND: "host not found",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
@@ -100,6 +101,17 @@ export class ListenError extends NetError {
 export class ConnError extends NetError {
   override name = "ConnError";
   constructor(code: NetErrorCode, detail?: string) {
+    super(code, netReason(code, detail));
+  }
+}
+
+/**
+ * Host.readFile failed: "no such file or directory (ENOENT)". The caller names the file
+ * ("cannot read --data x.json: ..."), as with ConnError.
+ */
+export class FileError extends NetError {
+  override name = "FileError";
+  constructor(readonly path: string, code: NetErrorCode, detail?: string) {
     super(code, netReason(code, detail));
   }
 }

@@ -5,7 +5,7 @@
 
 import type { BunSysError } from "./bun-types.ts";
 import { ConnError, type NetErrorCode } from "../../src/transport.ts";
-import { netCode } from "../../src/net-errors.ts";
+import { FileError, netCode } from "../../src/net-errors.ts";
 
 /** The OS error name of a Bun error, or EUNKNOWN. */
 export function errCode(err: unknown): string {
@@ -30,4 +30,9 @@ export function connError(err: unknown): ConnError {
 
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
+}
+
+/** A failed file read as the FileError Host.readFile rejects with. */
+export function fileError(path: string, err: unknown): FileError {
+  return new FileError(path, bunNetCode(err), rawDetail(err));
 }

@@ -4,7 +4,7 @@
 // message, so "Broken pipe (os error 32)" reads as on Node and Bun).
 
 import { ConnError, type NetErrorCode } from "../../src/transport.ts";
-import { netCode } from "../../src/net-errors.ts";
+import { FileError, netCode } from "../../src/net-errors.ts";
 
 export type ErrnoError = Error & { code?: string };
 
@@ -81,4 +81,9 @@ export function rawDetail(err: unknown): string {
 /** A socket error as the ConnError that reaches close(conn, err) or onAcceptError. */
 export function connError(err: unknown): ConnError {
   return new ConnError(denoNetCode(err), rawDetail(err));
+}
+
+/** A failed file read as the FileError Host.readFile rejects with. */
+export function fileError(path: string, err: unknown): FileError {
+  return new FileError(path, denoNetCode(err), rawDetail(err));
 }

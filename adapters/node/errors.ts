@@ -6,7 +6,7 @@
 import { statSync } from "node:fs";
 import { dirname } from "node:path";
 import { type Addr, ConnError, type NetErrorCode } from "../../src/transport.ts";
-import { netCode } from "../../src/net-errors.ts";
+import { FileError, netCode } from "../../src/net-errors.ts";
 
 type ErrnoError = Error & { code?: string };
 
@@ -41,4 +41,9 @@ export function listenCode(addr: Addr, err: unknown): NetErrorCode {
 export function connError(err: unknown): ConnError {
   const code = nodeNetCode(err);
   return new ConnError(code, rawDetail(err));
+}
+
+/** A failed file read as the FileError Host.readFile rejects with. */
+export function fileError(path: string, err: unknown): FileError {
+  return new FileError(path, nodeNetCode(err), rawDetail(err));
 }

@@ -1,6 +1,7 @@
 // The same failure reads the same on every runtime: the real CLI on Node, Deno and Bun
 // must print byte-identical stderr and exit with the same code for each failure a script
-// may meet (refused, port 0, unknown host, busy port, unix socket in a missing directory).
+// may meet (refused, port 0, unknown host, reset, busy port, unix socket in a missing
+// directory, a file that cannot be read).
 import { mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -108,6 +109,28 @@ describe("errors read the same on node, deno and bun", () => {
       } finally {
         await close(server);
       }
+    }
+  });
+
+  test("a file that cannot be read: the same sentence and code (request --file, serve --data)", async () => {
+    // Natively "ENOENT: no such file or directory, open '...'" (Node, Bun) and "No such file
+    // or directory (os error 2): readfile '...'" (Deno); a directory is "Directories cannot
+    // be read like files" on Bun.
+    const missing = join(missingDir, "x.json");
+    for (
+      const [args, want] of [
+        [["request", "127.0.0.1:1", "--binary", "--file", missing], "no such file or directory (ENOENT)"],
+        [["request", "127.0.0.1:1", "--binary", "--file", tmpdir()], "is a directory (EISDIR)"],
+        [
+          ["serve", "--service", "app", "--listen", "127.0.0.1:0", "--data", missing],
+          "no such file or directory (ENOENT)",
+        ],
+      ] as const
+    ) {
+      const r = await sameOnEveryRuntime([...args]);
+      expect(r.stderr).toMatch(/^switchboard: cannot read /);
+      expect(r.stderr.endsWith(`: ${want}\n`), r.stderr).toBe(true);
+      expect(r.code).toBe(1);
     }
   });
 
