@@ -21,6 +21,7 @@ const SENTENCES = {
   ENOTDIR: "not a directory",
   EISDIR: "is a directory",
   ENOTFOUND: "host not found",
+  EAI_AGAIN: "temporary failure in name resolution",
   EHOSTUNREACH: "host unreachable",
   ENETUNREACH: "network unreachable",
   EMFILE: "too many open files",

@@ -39,6 +39,8 @@ export function codeOf(err: unknown): string {
   if (typeof e.code === "string" && e.code !== "") return e.code;
   const byName = CODE_BY_NAME[e.name];
   if (byName !== undefined) return byName;
+  // getaddrinfo's own words: a resolver that did not answer (EAI_AGAIN) is not an unknown host.
+  if (/Temporary failure in name resolution/i.test(e.message)) return "EAI_AGAIN";
   if (/failed to lookup address|Name or service not known|No address associated/i.test(e.message)) return "ENOTFOUND";
   const m = /os error (\d+)/.exec(e.message);
   if (m) {

@@ -2,12 +2,13 @@
 // must print byte-identical stderr and exit with the same code for each failure a script
 // may meet (refused, port 0, unknown host, reset, busy port, unix socket in a missing
 // directory, a file that cannot be read).
-import { mkdtempSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, runCli } from "../support/cli.ts";
+import { CLI_RUNTIMES, cliCommand, runCli } from "../support/cli.ts";
 
 /** Listen on 127.0.0.1:0 with node:net; the caller closes it (or keeps it busy). */
 async function nodeListener(
@@ -82,6 +83,35 @@ describe("errors read the same on node, deno and bun", () => {
     const r = await sameOnEveryRuntime(["send", "switchboard-test.invalid:7", "x"]);
     expect(r.stderr).toBe("switchboard: cannot connect to switchboard-test.invalid:7: host not found (ENOTFOUND)\n");
     expect(r.code).toBe(1);
+  });
+
+  test("send when the DNS server does not answer: temporary failure in name resolution (EAI_AGAIN)", async () => {
+    // Each CLI runs in its own mount namespace whose /etc/resolv.conf names a loopback
+    // address where no DNS server listens. Deno used to call this an unknown host (ENOTFOUND).
+    const resolv = join(tmpdir(), `sb-voice-resolv-${process.pid}.conf`);
+    writeFileSync(resolv, "nameserver 127.77.77.77\noptions timeout:1 attempts:1\n");
+    const which = spawnSync("unshare", ["-m", "true"]);
+    expect(which.error === undefined && which.status === 0, "this test needs unshare (util-linux) and root").toBe(true);
+    try {
+      const inNamespace = (rt: (typeof CLI_RUNTIMES)[number]): [string, string[]] => {
+        const [cmd, pre] = cliCommand(rt);
+        return ["unshare", ["-m", "sh", "-c", 'mount --bind "$0" /etc/resolv.conf && exec "$@"', resolv, cmd, ...pre]];
+      };
+      const args = ["send", "switchboard-test.invalid:7", "x"];
+      const runs = await Promise.all(
+        CLI_RUNTIMES.map((rt) => runCli(rt, args, { command: inNamespace(rt), timeoutMs: 20_000 })),
+      );
+      const seen = CLI_RUNTIMES.map((rt, i) => `${rt}: exit ${runs[i]!.code} ${runs[i]!.stderr}`).join("");
+      for (const r of runs) {
+        expect({ code: r.code, stderr: r.stderr }, seen).toEqual({
+          code: 1,
+          stderr:
+            "switchboard: cannot connect to switchboard-test.invalid:7: temporary failure in name resolution (EAI_AGAIN)\n",
+        });
+      }
+    } finally {
+      rmSync(resolv, { force: true });
+    }
   });
 
   test("send to a server that resets or closes mid-request: connection reset by peer (ECONNRESET)", async () => {
