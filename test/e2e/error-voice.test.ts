@@ -3,7 +3,7 @@
 // may meet (refused, port 0, unknown host, reset, busy port, unix socket in a missing
 // directory, a file that cannot be read).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -170,6 +170,45 @@ describe("errors read the same on node, deno and bun", () => {
       `switchboard: cannot listen on 127.0.0.1:${busy.port}: address already in use (EADDRINUSE)\n`,
     );
     expect(r.code).toBe(1);
+  });
+
+  test("serve where it may not, as an unprivileged user: permission denied (EACCES)", async () => {
+    // A privileged port, and a unix socket in a directory it may not enter (a real EACCES:
+    // Node's correction of libuv's EACCES-for-ENOENT must leave this one alone).
+    const start = Number(readFileSync("/proc/sys/net/ipv4/ip_unprivileged_port_start", "utf8"));
+    expect(start > 1, `needs privileged ports (ip_unprivileged_port_start is ${start})`).toBe(true);
+    const which = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "true"]);
+    expect(which.error === undefined && which.status === 0, "this test needs setpriv (util-linux) and root").toBe(true);
+    const home = mkdtempSync(join(tmpdir(), "sb-voice-home-"));
+    chmodSync(home, 0o777); // the unprivileged user's HOME and DENO_DIR
+    const closedDir = mkdtempSync(join(tmpdir(), "sb-voice-closed-")); // 0700, root's
+    try {
+      const asNobody = (rt: (typeof CLI_RUNTIMES)[number]): [string, string[]] => {
+        const [cmd, pre] = cliCommand(rt);
+        const env = ["env", `HOME=${home}`, `DENO_DIR=${home}/deno`];
+        return ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", ...env, cmd, ...pre]];
+      };
+      for (
+        const [listen, want] of [
+          ["127.0.0.1:1", "switchboard: cannot listen on 127.0.0.1:1: permission denied (EACCES)\n"],
+          [
+            `unix:${closedDir}/s.sock`,
+            `switchboard: cannot listen on unix:${closedDir}/s.sock: permission denied (EACCES)\n`,
+          ],
+        ]
+      ) {
+        const runs = await Promise.all(
+          CLI_RUNTIMES.map((rt) =>
+            runCli(rt, ["serve", "--listen", listen!], { command: asNobody(rt), timeoutMs: 20_000 })
+          ),
+        );
+        const seen = CLI_RUNTIMES.map((rt, i) => `${rt}: exit ${runs[i]!.code} ${runs[i]!.stderr}`).join("");
+        for (const r of runs) expect({ code: r.code, stderr: r.stderr }, seen).toEqual({ code: 1, stderr: want });
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(closedDir, { recursive: true, force: true });
+    }
   });
 
   test("serve on a unix socket in a missing directory: no such file or directory (ENOENT), also on Node", async () => {
