@@ -12,6 +12,7 @@ export {
 } from "./transport.ts";
 export type { NetErrorCode } from "./transport.ts";
 export type { Host, Output, Runtime, Signal } from "./host.ts";
+export { FileError, netCode } from "./net-errors.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { createLogger, silentLogger } from "./log.ts";
