@@ -7,7 +7,7 @@
 import type { Addr } from "./transport.ts";
 import { formatAddr } from "./addr.ts";
 
-/** The sentence for each code the contract reports, in the order docs/architecture.md lists them. */
+/** The sentence for each code the contract reports (docs/architecture.md lists them too). */
 const SENTENCES = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset by peer",
