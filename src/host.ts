@@ -27,6 +27,7 @@ export interface Host {
   readonly stderr: StdOutput;
   /** Standard input as a stream of chunks; ends at EOF. */
   stdin(): AsyncIterable<Uint8Array>;
+  /** Rejects with a FileError (src/net-errors.ts): the same code and sentence on every runtime. */
   readFile(path: string): Promise<Uint8Array>;
   /** Call `fn` on the signal; returns a function that removes the listener. */
   onSignal(signal: Signal, fn: () => void): () => void;

@@ -2,8 +2,17 @@
 // (`switchboard/node`, `switchboard/bun`, `switchboard/deno` on npm; `./deno` on JSR).
 
 export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
-export { ConnectError, DEFAULT_HIGH_WATER_MARK, ListenError } from "./transport.ts";
+export {
+  ConnectError,
+  ConnError,
+  DEFAULT_HIGH_WATER_MARK,
+  ListenError,
+  NET_ERROR_CODES,
+  NetError,
+} from "./transport.ts";
+export type { NetErrorCode } from "./transport.ts";
 export type { Host, Output, Runtime, Signal, StdOutput } from "./host.ts";
+export { FileError, netCode } from "./net-errors.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { createLogger, silentLogger } from "./log.ts";

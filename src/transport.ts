@@ -18,6 +18,7 @@ export interface ListenOptions {
   /**
    * Accepting failed (EMFILE, ENFILE, ...). The listener keeps listening; the adapter
    * backs off before accepting again instead of spinning. Without it errors are ignored.
+   * `err` is a ConnError (see net-errors.ts).
    */
   onAcceptError?(err: Error): void;
 }
@@ -80,7 +81,10 @@ export interface ConnHandler {
   end?(conn: Conn): void;
   /** The write queue emptied (everything handed to the kernel) after write() returned false. */
   drain?(conn: Conn): void;
-  /** Exactly once per connection, always the last event. `err` when it ended abnormally. */
+  /**
+   * Exactly once per connection, always the last event. `err` when it ended abnormally:
+   * a ConnError (reset, broken pipe, ...: see net-errors.ts), or the error a handler threw.
+   */
   close?(conn: Conn, err?: Error): void;
 }
 
@@ -96,25 +100,16 @@ export interface Listener {
 export interface Transport {
   readonly runtime: "node" | "deno" | "bun";
   listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener>;
-  /** Resolves once connected (after handler.open); rejects with a ConnectError. */
+  /** Resolves once connected (after handler.open); rejects with a ConnectError (never a raw runtime error). */
   connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn>;
 }
 
-/** A connect attempt failed; `code` is the OS error name when known (ECONNREFUSED, ...). */
-export class ConnectError extends Error {
-  override name = "ConnectError";
-  constructor(readonly addr: Addr, readonly code: string, message: string) {
-    super(message);
-  }
-}
-
-/** Listening failed (EADDRINUSE, EACCES, ...). */
-export class ListenError extends Error {
-  override name = "ListenError";
-  constructor(readonly addr: Addr, readonly code: string, message: string) {
-    super(message);
-  }
-}
+// The errors of the contract (codes, sentences, classes) live in net-errors.ts: connect()
+// rejects with ConnectError, listen() with ListenError, and an established connection
+// that fails reaches close(conn, err) as a ConnError. Each carries a `code` from the
+// closed set NetErrorCode and a message built from one table, the same on every runtime.
+export { ConnectError, ConnError, ListenError, NET_ERROR_CODES, NetError } from "./net-errors.ts";
+export type { NetErrorCode } from "./net-errors.ts";
 
 export const DEFAULT_HIGH_WATER_MARK = 64 * 1024;
 

@@ -5,7 +5,7 @@ import { closeSync, openSync, readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { BunSysError } from "./bun-types.ts";
 import { liveConnCount } from "./conn.ts";
-import { asError, errCode } from "./errors.ts";
+import { connError, errCode } from "./errors.ts";
 
 let fdLimitCache: number | undefined | null = null;
 function fdLimit(): number | undefined {
@@ -70,7 +70,7 @@ export class AcceptGuard {
     const err = fdShortage(1);
     if (!err) return;
     this.pauseListening();
-    this.#report(err);
+    this.#report(connError(err));
     this.#delay = 50;
     this.#scheduleRetry();
   }
@@ -93,7 +93,7 @@ export class AcceptGuard {
           this.resumeListening();
           return;
         } catch (err) {
-          this.#report(asError(err));
+          this.#report(connError(err));
         }
       }
       this.#delay = Math.min(this.#delay * 2, 1000);

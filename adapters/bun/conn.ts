@@ -3,10 +3,10 @@
 // Bun's `drain` callback. The Bun 1.4.5 socket behaviours absorbed here are listed in
 // transport.ts; each is handled (and explained) where it happens below.
 
-import { type Addr, allocateConnId, type Conn, type ConnHandler } from "../../src/transport.ts";
+import { type Addr, allocateConnId, type Conn, ConnError, type ConnHandler } from "../../src/transport.ts";
 import { WriteQueue } from "../../src/write-queue.ts";
 import type { BunSocket, BunSocketHandler, BunSysError } from "./bun-types.ts";
-import { asError } from "./errors.ts";
+import { asError, connError } from "./errors.ts";
 
 // Every live connection of this process (accepted and connected): the accept guard
 // compares it with the open-file limit.
@@ -164,14 +164,14 @@ export class BunConn implements Conn {
   }
 
   onError(err: BunSysError): void {
-    this.#error ??= err;
+    this.#error ??= connError(err);
   }
 
   onClose(err?: BunSysError): void {
     if (this.#closed) return;
     this.#closed = true;
     liveConns--;
-    if (err) this.#error ??= err;
+    if (err) this.#error ??= connError(err);
     this.#queue.clear();
     clearTimeout(this.#drainTimer);
     if (this.#depth > 0) queueMicrotask(() => this.#reportClose());
@@ -204,7 +204,8 @@ export class BunConn implements Conn {
   }
 
   /**
-   * socket.write(); -1 means Bun found the connection broken (EPIPE, ECONNRESET). Bun then
+   * socket.write(); -1 means Bun found the connection broken (EPIPE, ECONNRESET: both are
+   * ECONNRESET in the contract). Bun then
    * reports `end` and a `close` with no error (the errno is lost): supply an error and
    * drop that `end`, or the reset would pass for a clean FIN.
    */
@@ -212,9 +213,7 @@ export class BunConn implements Conn {
     const n = this.#sys(() => this.#socket.write(bytes));
     if (n < 0 && !this.#localClose) {
       this.#broken = true;
-      const err: BunSysError = new Error("write failed: the connection was reset or closed by the peer (EPIPE)");
-      err.code = "EPIPE";
-      this.#error ??= err;
+      this.#error ??= new ConnError("ECONNRESET");
     }
     return n;
   }

@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
+import { fileError } from "./errors.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -87,7 +88,7 @@ export const bunHost: Host = {
       reader.releaseLock();
     }
   },
-  readFile: (path) => bun().file(path).bytes(),
+  readFile: (path) => bun().file(path).bytes().catch((err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => {

@@ -13,7 +13,8 @@
 //  - end(), terminate() and shutdown() may fire `close` synchronously: the close event is
 //    then handed to the handler from a microtask, after the caller's code has returned;
 //  - a write to a reset connection returns -1, after which Bun reports a bogus `end` and
-//    an error-less `close`: we drop the `end` and report EPIPE;
+//    an error-less `close`: we drop the `end` and report ECONNRESET (the errno is lost;
+//    the contract reports EPIPE as ECONNRESET anyway, see src/net-errors.ts);
 //  - a stale unix socket file makes Bun.listen fail with EADDRINUSE: removed first;
 //  - on EMFILE Bun retries accept() in a busy loop and reports nothing: see AcceptGuard.
 //
@@ -33,11 +34,10 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
-import { formatAddr } from "../../src/addr.ts";
 import { AcceptGuard } from "./accept-guard.ts";
 import { bunApi as bun, type BunTcpListener } from "./bun-types.ts";
 import { BunConn, type SocketData, socketHandlers } from "./conn.ts";
-import { describe, errCode } from "./errors.ts";
+import { bunNetCode, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
 
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
@@ -73,7 +73,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   try {
     server = start();
   } catch (err) {
-    throw new ListenError(addr, errCode(err), `cannot listen on ${formatAddr(addr)}: ${describe(err)}`);
+    throw new ListenError(addr, bunNetCode(err), rawDetail(err));
   }
 
   let boundAddr: Addr = addr;
@@ -124,12 +124,13 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   return new Promise<Conn>((resolve, reject) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const fail = (code: string, text: string) => {
+    const fail = (err: ConnectError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      reject(new ConnectError(addr, code, `cannot connect to ${formatAddr(addr)}: ${text}`));
+      reject(err);
     };
+    const failWith = (err: unknown) => fail(new ConnectError(addr, bunNetCode(err), rawDetail(err)));
     const handlers = socketHandlers((socket) => {
       if (settled) {
         // Timed out already: drop the late connection without any handler event.
@@ -143,7 +144,7 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
       conn.onOpen();
       resolve(conn);
     });
-    handlers.connectError = (_s, err) => fail(errCode(err), describe(err));
+    handlers.connectError = (_s, err) => failWith(err);
     try {
       const pending = addr.transport === "unix"
         ? bun().connect<SocketData>({ unix: addr.path, allowHalfOpen: true, socket: handlers })
@@ -153,13 +154,16 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
           allowHalfOpen: true,
           socket: handlers,
         });
-      pending.then(undefined, (err: unknown) => fail(errCode(err), describe(err)));
+      pending.then(undefined, failWith);
     } catch (err) {
-      fail(errCode(err), describe(err));
+      failWith(err);
       return;
     }
     if (opts.timeoutMs !== undefined) {
-      timer = setTimeout(() => fail("ETIMEDOUT", `timed out after ${opts.timeoutMs} ms (ETIMEDOUT)`), opts.timeoutMs);
+      timer = setTimeout(
+        () => fail(new ConnectError(addr, "ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
     }
   });
 }

@@ -3,7 +3,7 @@
 // ...) instead of spinning.
 
 import type { DenoConn, DenoListener } from "./deno-types.ts";
-import { withCode } from "./errors.ts";
+import { connError, withCode } from "./errors.ts";
 
 /** Back-off after a resource error from accept (EMFILE, ...): starts here, doubles, capped. */
 const ACCEPT_BACKOFF_MIN_MS = 50;
@@ -90,7 +90,7 @@ export class AcceptLoop {
           continue;
         }
         try {
-          this.onAcceptError?.(e);
+          this.onAcceptError?.(connError(e));
         } catch {
           // a throwing reporter must not stop the listener
         }

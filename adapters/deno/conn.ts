@@ -13,7 +13,7 @@
 import { type Addr, allocateConnId, type Conn, type ConnHandler } from "../../src/transport.ts";
 import { WriteQueue } from "../../src/write-queue.ts";
 import type { DenoAddr, DenoConn } from "./deno-types.ts";
-import { type ErrnoError, toError, withCode } from "./errors.ts";
+import { connError, type ErrnoError, toError } from "./errors.ts";
 
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
@@ -292,7 +292,7 @@ export class DenoConnImpl implements Conn {
 
   #fail(err: unknown): void {
     if (this.#closed) return; // errors of ops cancelled by our own close()
-    this.#finish(withCode(err));
+    this.#finish(connError(err));
   }
 
   /** Close the socket and fire handler.close, exactly once. */

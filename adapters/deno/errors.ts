@@ -1,5 +1,10 @@
 // Deno's errors name the failure by class (ConnectionRefused, ...) and mostly carry an
-// OS-style `code`; map them to the errno codes the contract reports.
+// OS-style `code`; codeOf() recovers that errno name (the adapter's own decisions use
+// it), denoNetCode() maps it to the contract's code (src/net-errors.ts builds every
+// message, so "Broken pipe (os error 32)" reads as on Node and Bun).
+
+import { ConnError, type NetErrorCode } from "../../src/transport.ts";
+import { FileError, netCode } from "../../src/net-errors.ts";
 
 export type ErrnoError = Error & { code?: string };
 
@@ -14,6 +19,7 @@ const CODE_BY_NAME: Record<string, string> = {
   BrokenPipe: "EPIPE",
   TimedOut: "ETIMEDOUT",
   NotFound: "ENOENT",
+  NotADirectory: "ENOTDIR",
   PermissionDenied: "EACCES",
   NotCapable: "EACCES",
   AlreadyExists: "EEXIST",
@@ -33,6 +39,8 @@ export function codeOf(err: unknown): string {
   if (typeof e.code === "string" && e.code !== "") return e.code;
   const byName = CODE_BY_NAME[e.name];
   if (byName !== undefined) return byName;
+  // getaddrinfo's own words: a resolver that did not answer (EAI_AGAIN) is not an unknown host.
+  if (/Temporary failure in name resolution/i.test(e.message)) return "EAI_AGAIN";
   if (/failed to lookup address|Name or service not known|No address associated/i.test(e.message)) return "ENOTFOUND";
   const m = /os error (\d+)/.exec(e.message);
   if (m) {
@@ -60,4 +68,24 @@ export function withCode(err: unknown): ErrnoError {
     }
   }
   return e;
+}
+
+/** The contract's code of a Deno error. */
+export function denoNetCode(err: unknown): NetErrorCode {
+  return netCode(codeOf(err));
+}
+
+/** Deno's raw message, kept only as the clue of an EUNKNOWN. */
+export function rawDetail(err: unknown): string {
+  return toError(err).message;
+}
+
+/** A socket error as the ConnError that reaches close(conn, err) or onAcceptError. */
+export function connError(err: unknown): ConnError {
+  return new ConnError(denoNetCode(err), rawDetail(err));
+}
+
+/** A failed file read as the FileError Host.readFile rejects with. */
+export function fileError(path: string, err: unknown): FileError {
+  return new FileError(path, denoNetCode(err), rawDetail(err));
 }

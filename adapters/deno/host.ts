@@ -2,6 +2,7 @@
 
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
+import { fileError } from "./errors.ts";
 import { deno, type DenoApi, type DenoWriter } from "./deno-types.ts";
 
 const D: DenoApi = deno();
@@ -76,7 +77,7 @@ export const denoHost: Host = {
       if (n > 0) yield n === buf.length ? buf : buf.slice(0, n);
     }
   },
-  readFile: (path) => D.readFile(path),
+  readFile: (path) => D.readFile(path).catch((err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     D.addSignalListener(signal, fn);
     let removed = false;

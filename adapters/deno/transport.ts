@@ -24,6 +24,10 @@
 //     backed off, or a reset storm would stall the listener. (accept-loop.ts)
 //   - Deno's setNoDelay/setKeepAlive exist on TCP conns only: no-ops for unix sockets. (conn.ts)
 //
+//   - connect to port 0 throws a RangeError before any syscall: reported as the
+//     ECONNREFUSED Linux gives Node and Bun. Every other error is mapped to the contract's
+//     codes in errors.ts ("Broken pipe (os error 32)" is ECONNRESET, as everywhere).
+//
 // Also here: stale-unix-socket.ts (a leftover socket file), errors.ts (error codes).
 
 import {
@@ -38,11 +42,10 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
-import { formatAddr } from "../../src/addr.ts";
 import { AcceptLoop } from "./accept-loop.ts";
 import { DenoConnImpl } from "./conn.ts";
 import { deno, type DenoConn, type DenoListener } from "./deno-types.ts";
-import { codeOf, toError } from "./errors.ts";
+import { denoNetCode, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
 
 /** Deno only lets reusePort through with --unstable-net; listenDatagram is gated by the same flag. */
@@ -72,8 +75,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
       });
     }
   } catch (err) {
-    const e = toError(err);
-    throw new ListenError(addr, codeOf(e), `cannot listen on ${formatAddr(addr)}: ${e.message}`);
+    throw new ListenError(addr, denoNetCode(err), rawDetail(err));
   }
 
   const la = listener.addr;
@@ -91,20 +93,22 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
   const D = deno();
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  // Deno refuses port 0 itself (RangeError "Invalid port") before any syscall; the kernel,
+  // asked by Node and Bun, answers ECONNREFUSED on Linux: report what it would.
+  if (addr.transport === "tcp" && addr.port === 0) throw new ConnectError(addr, "ECONNREFUSED");
   const controller = opts.timeoutMs !== undefined && addr.transport === "tcp" ? new AbortController() : undefined;
   const attempt = addr.transport === "unix"
     ? D.connect({ transport: "unix", path: addr.path })
     : D.connect({ transport: "tcp", hostname: addr.hostname, port: addr.port, signal: controller?.signal });
 
-  const fail = (code: string, message: string): ConnectError =>
-    new ConnectError(addr, code, `cannot connect to ${formatAddr(addr)}: ${message}`);
+  const fail = (err: unknown): ConnectError => new ConnectError(addr, denoNetCode(err), rawDetail(err));
 
   let denoConn: DenoConn;
   if (opts.timeoutMs === undefined) {
     try {
       denoConn = await attempt;
     } catch (err) {
-      throw fail(codeOf(err), toError(err).message);
+      throw fail(err);
     }
   } else {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -115,7 +119,7 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
     try {
       result = await Promise.race([attempt, timeout]);
     } catch (err) {
-      throw fail(codeOf(err), toError(err).message);
+      throw fail(err);
     } finally {
       clearTimeout(timer);
     }
@@ -123,7 +127,7 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
       controller?.abort();
       // If the attempt still completes (unix, or a race with the abort), close it.
       attempt.then((c) => c.close(), () => {});
-      throw fail("ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`);
+      throw new ConnectError(addr, "ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`);
     }
     denoConn = result;
   }

@@ -2,6 +2,7 @@
 
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
+import { fileError } from "./errors.ts";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 
@@ -32,7 +33,7 @@ export const nodeHost: Host = {
       yield new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
     }
   },
-  readFile: async (path) => new Uint8Array(await readFile(path)),
+  readFile: (path) => readFile(path).then((b) => new Uint8Array(b), (err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => process.off(signal, fn);

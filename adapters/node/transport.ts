@@ -18,7 +18,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
-import { formatAddr } from "../../src/addr.ts";
+import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 
 type ErrnoError = Error & { code?: string };
 
@@ -112,7 +112,7 @@ class NodeConn implements Conn {
   attach(): void {
     const { socket, handler } = this;
     socket.on("error", (err) => {
-      this.#error ??= err;
+      this.#error ??= connError(err);
     });
     socket.on("data", (chunk: Buffer) => {
       this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
@@ -136,10 +136,11 @@ class NodeConn implements Conn {
   /**
    * Drop the queue and close now, with an RST when Node can send one. Node 20 never emits
    * 'close' for resetAndDestroy() on a socket that has already begun its FIN (end()), so
-   * such a socket is destroyed plainly instead.
+   * such a socket is destroyed plainly instead, as is a unix socket.
    */
   #abort(): void {
-    if (this.socket.writableEnded) this.socket.destroy();
+    // resetAndDestroy() throws ERR_INVALID_HANDLE_TYPE on a unix socket (no RST there).
+    if (this.socket.writableEnded || this.local.transport === "unix") this.socket.destroy();
     else this.socket.resetAndDestroy();
   }
 
@@ -241,7 +242,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (err: ErrnoError) => {
-      reject(new ListenError(addr, err.code ?? "EUNKNOWN", `cannot listen on ${formatAddr(addr)}: ${err.message}`));
+      reject(new ListenError(addr, listenCode(addr, err), rawDetail(err)));
     };
     server.once("error", onListenError);
     const done = () => {
@@ -257,7 +258,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   // After listening, errors come from accept (EMFILE, ENFILE). libuv already avoids a
   // busy loop on EMFILE (it sheds the pending connection with a reserved descriptor);
   // the listener must just never let the error reach the process.
-  server.on("error", (err) => opts.onAcceptError?.(err));
+  server.on("error", (err) => opts.onAcceptError?.(connError(err)));
 
   const bound = server.address();
   const boundAddr: Addr = typeof bound === "object" && bound !== null
@@ -294,22 +295,22 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
         } as net.NetConnectOpts,
       );
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const fail = (err: ErrnoError) => {
+    const fail = (err: ConnectError) => {
       clearTimeout(timer);
       socket.destroy();
-      reject(new ConnectError(addr, err.code ?? "EUNKNOWN", `cannot connect to ${formatAddr(addr)}: ${err.message}`));
+      reject(err);
     };
-    socket.once("error", fail);
+    const onError = (err: Error) => fail(new ConnectError(addr, nodeNetCode(err), rawDetail(err)));
+    socket.once("error", onError);
     if (opts.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        const err: ErrnoError = new Error(`timed out after ${opts.timeoutMs} ms`);
-        err.code = "ETIMEDOUT";
-        fail(err);
-      }, opts.timeoutMs);
+      timer = setTimeout(
+        () => fail(new ConnectError(addr, "ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
     }
     socket.once("connect", () => {
       clearTimeout(timer);
-      socket.off("error", fail);
+      socket.off("error", onError);
       const conn = new NodeConn(socket, addr.transport === "unix" ? addr.path : undefined, handler);
       conn.attach();
       resolve(conn);

@@ -125,7 +125,7 @@ export async function connectOrReport(host: Host, addr: Addr, attempt: () => Pro
     return await attempt();
   } catch (err) {
     if (!(err instanceof ConnectError)) throw err;
-    await host.stderr.write(`switchboard: cannot connect to ${formatAddr(addr)}: ${err.code}\n`);
+    await host.stderr.write(`switchboard: cannot connect to ${formatAddr(addr)}: ${err.reason}\n`);
     return undefined;
   }
 }

@@ -178,7 +178,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
       limits: { maxContent: maxReply },
     });
   } catch (err) {
-    if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.code}`);
+    if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.reason}`);
     throw err;
   }
   let reply: AppMessage;

@@ -6,6 +6,7 @@ import type { Check } from "./check-kit.ts";
 import { connectionEndChecks } from "./checks-connection-end.ts";
 import { dataFlowChecks } from "./checks-data-flow.ts";
 import { endpointChecks } from "./checks-endpoints.ts";
+import { errorVoiceChecks } from "./checks-error-voice.ts";
 import { failureChecks } from "./checks-failures.ts";
 
 export type { Check, CheckContext } from "./check-kit.ts";
@@ -15,4 +16,5 @@ export const checks: Record<string, Check> = {
   ...connectionEndChecks,
   ...failureChecks,
   ...endpointChecks,
+  ...errorVoiceChecks,
 };

@@ -189,3 +189,25 @@ export function stopsListeningAfterAClose(inner: Transport): Transport {
     connect: (opts, h) => inner.connect(opts, h),
   };
 }
+
+/** Lets the runtime's own errors through: Node's "connect ECONNREFUSED ..." on connect, Deno's "Broken pipe" on close. */
+export function leaksRawErrors(inner: Transport): Transport {
+  const raw = (name: string, code: string, message: string) => Object.assign(new Error(message), { name, code });
+  return wrapTransport(
+    {
+      runtime: inner.runtime,
+      listen: (opts, h) => inner.listen(opts, h),
+      connect: (opts, h) =>
+        inner.connect(opts, h).catch((err: { code?: string }) => {
+          const a = opts.addr;
+          const where = a.transport === "tcp" ? `${a.hostname}:${a.port}` : a.path;
+          throw raw("Error", err.code ?? "", `connect ${err.code} ${where}`);
+        }),
+    },
+    () => ({}),
+    (h) => ({
+      ...h,
+      close: h.close && ((c, err) => h.close!(c, err && raw("BrokenPipe", "EPIPE", "Broken pipe (os error 32)"))),
+    }),
+  );
+}

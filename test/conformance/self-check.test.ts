@@ -12,6 +12,7 @@ import {
   dropsPartialWrites,
   ignoresPause,
   ignoresZeroHighWaterMark,
+  leaksRawErrors,
   losesCloseErrors,
   neverSignalsBackpressure,
   stopsListeningAfterAClose,
@@ -97,6 +98,18 @@ const cases: [string, (t: Transport) => Transport, string, RegExp][] = [
     stopsListeningAfterAClose,
     "a peer that resets mid-transfer closes only that connection",
     /^the listener did not serve a new connection after the reset: /,
+  ],
+  [
+    "lets the runtime's own connect errors through",
+    leaksRawErrors,
+    "a refused connect reads: cannot connect to ADDR: connection refused (ECONNREFUSED)",
+    /^refused connect: got Error "connect ECONNREFUSED 127\.0\.0\.1:\d+" \(code ECONNREFUSED\), want ConnectError /,
+  ],
+  [
+    "lets the runtime's own close errors through",
+    leaksRawErrors,
+    "writing to a peer that left ends in close(conn, err) with ECONNRESET: connection reset by peer",
+    /^a peer that closed \(FIN\), then we wrote: got BrokenPipe "Broken pipe \(os error 32\)" \(code EPIPE\), want ConnError /,
   ],
 ];
 

@@ -97,7 +97,7 @@ describe("request", () => {
     await gone.stop();
     const refused = await cli(["request", `127.0.0.1:${port}`, "search", "x"]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+: ECONNREFUSED/);
+    expect(refused.stderr).toMatch(/cannot connect to 127\.0\.0\.1:\d+: connection refused \(ECONNREFUSED\)/);
 
     const d = await serve(discardService, { lingerMs: 0 });
     const silent = await cli(["request", `127.0.0.1:${d.port}`, "search", "x"]);

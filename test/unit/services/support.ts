@@ -1,5 +1,6 @@
 // Helpers for service and app tests: a real Server on loopback port 0 over this
 // runtime's adapter, raw socket exchanges, and an in-process CLI with a fake Host.
+import { FileError } from "../../../src/net-errors.ts";
 import type { Host, Runtime } from "../../../src/host.ts";
 import { createLogger, type Logger } from "../../../src/log.ts";
 import type { ServerOptions } from "../../../src/server/options.ts";
@@ -243,7 +244,7 @@ export async function cli(
     },
     readFile: (path) => {
       const text = opts.files?.[path];
-      if (text === undefined) return Promise.reject(new Error(`ENOENT: no such file ${path}`));
+      if (text === undefined) return Promise.reject(new FileError(path, "ENOENT")); // as the real hosts do
       return Promise.resolve(enc.encode(text));
     },
     onSignal: () => () => {},
