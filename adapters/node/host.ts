@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Output, Signal } from "../../src/host.ts";
 
 function output(stream: NodeJS.WriteStream): Output {
@@ -21,6 +22,8 @@ process.stderr.on("error", () => {});
 export const nodeHost: Host = {
   runtime: "node",
   runtimeVersion: `node ${process.versions.node}`,
+  platform: platformName(process.platform),
+  arch: archName(process.arch),
   args: process.argv.slice(2),
   env: (name) => process.env[name],
   stdout: output(process.stdout),
