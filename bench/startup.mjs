@@ -7,6 +7,7 @@
 // and measures those instead (what was tried before choosing the release's options).
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -52,6 +53,26 @@ function releaseForms() {
       args: ["run", "-A", join(root, "adapters/deno/main.ts"), ...serve],
       size: fileSize(real(bin("deno"))) + code("src", "adapters/deno"),
       what: "deno + src/ + adapters/deno/",
+    },
+    // Floors: the smallest echo server on each runtime (bench/baseline), i.e. how much of the
+    // time is the runtime's own start rather than switchboard's.
+    "floor: node bench/baseline/node-echo.mjs": {
+      cmd: process.execPath,
+      args: [join(root, "bench/baseline/node-echo.mjs")],
+      size: fileSize(process.execPath),
+      what: "node",
+    },
+    "floor: bun bench/baseline/bun-echo.ts": {
+      cmd: bin("bun"),
+      args: [join(root, "bench/baseline/bun-echo.ts")],
+      size: fileSize(real(bin("bun"))),
+      what: "bun",
+    },
+    "floor: deno run bench/baseline/deno-echo.ts": {
+      cmd: bin("deno"),
+      args: ["run", "-A", join(root, "bench/baseline/deno-echo.ts")],
+      size: fileSize(real(bin("deno"))),
+      what: "deno",
     },
   };
 }
@@ -125,6 +146,8 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+const load = (l) => l.map((x) => x.toFixed(1)).join(" ");
+const loadBefore = load(loadavg());
 const forms = argv.includes("--variants") ? variantForms() : releaseForms();
 const names = Object.keys(forms);
 const times = Object.fromEntries(names.map((n) => [n, []]));
@@ -137,7 +160,8 @@ for (let r = 0; r < runs; r++) {
 }
 
 const mib = (b) => (b / 1024 / 1024).toFixed(1);
-console.log(`start-up to "listening", ${runs} runs each (median, min–max), node ${process.versions.node}:\n`);
+console.log(`start-up to "listening", ${runs} runs each (median, min–max), node ${process.versions.node}`);
+console.log(`load average before: ${loadBefore}, after: ${load(loadavg())} (2 shared cores: read the spread)\n`);
 console.log("| form | size (MiB) | counted in size | start to listening, ms |");
 console.log("|---|---|---|---|");
 for (const n of names) {

@@ -6,15 +6,16 @@
 // --strip drops node's symbols and debug info (binutils' strip) before the blob goes in: about
 // 12 MiB less. Stripping after injection breaks the executable.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const args = process.argv.slice(2);
 const out = args.find((a) => !a.startsWith("--")) ?? join(root, "build", "switchboard-node");
-const work = join(root, "build", "sea");
-mkdirSync(work, { recursive: true });
+// A work folder of its own: two builds at once (a release and a test) must not share files.
+mkdirSync(join(root, "build"), { recursive: true });
+const work = mkdtempSync(join(root, "build", "sea-"));
 mkdirSync(dirname(out), { recursive: true });
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 
@@ -56,4 +57,5 @@ run(process.execPath, [
   "--sentinel-fuse",
   "NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2",
 ]);
+rmSync(work, { recursive: true, force: true });
 console.log(`built ${out}`);

@@ -53,7 +53,7 @@ describe("the release folder", () => {
     for (const [file, hash] of listed) expect(hash, file).toBe(sha256(readFileSync(join(OUT, file))));
   });
 
-  test("the README's check (sha256sum -c --ignore-missing) passes for a download and fails for a damaged one", () => {
+  test("the README's checks (sha256sum -c --ignore-missing; shasum) pass for a download, fail for a damaged one", () => {
     const dir = mkdtempSync(join(tmpdir(), "sb-sums-"));
     try {
       writeFileSync(join(dir, "SHA256SUMS"), readFileSync(join(OUT, "SHA256SUMS")));
@@ -67,6 +67,15 @@ describe("the release folder", () => {
       const bad = spawnSync("sha256sum", ["-c", "--ignore-missing", "SHA256SUMS"], { cwd: dir, encoding: "utf8" });
       expect(bad.status).not.toBe(0);
       expect(bad.stdout).toContain(`${name("linux-x64-node")}: FAILED`);
+      // The README's macOS line: Perl's shasum, which macOS ships, checking the one line.
+      const mac = name("darwin-arm64");
+      symlinkSync(path("darwin-arm64"), join(dir, mac));
+      const shasum = spawnSync("sh", ["-c", `grep ' ${mac}$' SHA256SUMS | shasum -a 256 -c`], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      expect(shasum.status, `needs shasum (perl): ${shasum.stderr}`).toBe(0);
+      expect(shasum.stdout).toBe(`${mac}: OK\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
