@@ -3,6 +3,8 @@
 // wait a user feels after typing `switchboard serve`, for every form switchboard ships in,
 // plus what each form puts on disk. Forms run in a rotating order, one run each per round.
 //   npm run build && npm run release && node bench/startup.mjs [--runs N] [--release DIR] [--variants]
+// Also reports the CPU time each used until then (user + system, from /proc), which other load
+// on the machine disturbs less than wall-clock time.
 // --variants builds linux-x64 binaries with other bundler options into build/bench-variants
 // and measures those instead (what was tried before choosing the release's options).
 import { execFileSync, spawn } from "node:child_process";
@@ -103,6 +105,7 @@ function variantForms() {
     "node SEA --minify": ["--minify"],
     "node SEA useCodeCache": ["--code-cache"],
     "node SEA --minify useCodeCache": ["--minify", "--code-cache"],
+    "node SEA --minify useCodeCache --strip": ["--minify", "--code-cache", "--strip"],
   };
   for (const [name, flags] of Object.entries(seaVariants)) {
     const out = join(dir, `sea-${i++}`);
@@ -115,7 +118,17 @@ function variantForms() {
   return forms;
 }
 
-/** Milliseconds from spawn to the first "listening" line on stderr; the server is then stopped. */
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim() || 100);
+/** CPU time (user + system, all threads) the process `pid` has used so far, from /proc (Linux). */
+function cpuMs(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime, stime
+}
+
+/**
+ * Wall-clock milliseconds from spawn to the first "listening" line on stderr, and the CPU time
+ * the server used to get there (less disturbed by other load on the machine); then stops it.
+ */
 function startOnce({ cmd, args }) {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -129,8 +142,9 @@ function startOnce({ cmd, args }) {
       log += b;
       if (!/\blistening\b/.test(log)) return;
       const ms = performance.now() - t0;
+      const cpu = cpuMs(child.pid);
       clearTimeout(timer);
-      child.once("exit", () => resolve(ms));
+      child.once("exit", () => resolve({ ms, cpu }));
       child.kill("SIGTERM");
     });
     child.on("error", reject);
@@ -151,25 +165,26 @@ const loadBefore = load(loadavg());
 const forms = argv.includes("--variants") ? variantForms() : releaseForms();
 const names = Object.keys(forms);
 const times = Object.fromEntries(names.map((n) => [n, []]));
+const cpus = Object.fromEntries(names.map((n) => [n, []]));
 for (const n of names) await startOnce(forms[n]); // warm the page cache: first runs read from disk
 for (let r = 0; r < runs; r++) {
   // Rotate who goes first each round, and reverse every other round.
   const order = names.map((_, i) => names[(i + r) % names.length]);
   if (r % 2) order.reverse();
-  for (const n of order) times[n].push(await startOnce(forms[n]));
+  for (const n of order) {
+    const { ms, cpu } = await startOnce(forms[n]);
+    times[n].push(ms);
+    cpus[n].push(cpu);
+  }
 }
 
 const mib = (b) => (b / 1024 / 1024).toFixed(1);
 console.log(`start-up to "listening", ${runs} runs each (median, min–max), node ${process.versions.node}`);
 console.log(`load average before: ${loadBefore}, after: ${load(loadavg())} (2 shared cores: read the spread)\n`);
-console.log("| form | size (MiB) | counted in size | start to listening, ms |");
-console.log("|---|---|---|---|");
+const stat = (xs) => `${median(xs).toFixed(0)} (${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)})`;
+console.log("| form | size (MiB) | counted in size | start to listening, ms | CPU time to listening, ms |");
+console.log("|---|---|---|---|---|");
 for (const n of names) {
-  const t = times[n];
   const f = forms[n];
-  console.log(
-    `| ${n} | ${mib(f.size)} | ${f.what} | ${median(t).toFixed(0)} (${Math.min(...t).toFixed(0)}–${
-      Math.max(...t).toFixed(0)
-    }) |`,
-  );
+  console.log(`| ${n} | ${mib(f.size)} | ${f.what} | ${stat(times[n])} | ${stat(cpus[n])} |`);
 }
