@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds the release binaries into one folder with a SHA256SUMS file:
-//   npm run release [-- --out DIR]        (default build/release; the folder is emptied first)
+//   npm run release [-- --out DIR]   (default build/release; earlier switchboard-* files and
+//                                     SHA256SUMS in it are replaced, nothing else is touched)
 // Bun's compiler cross-compiles one executable per target (it fetches each target's Bun
 // runtime from the npm registry once, then caches it); Node's single executable is built
 // for the machine this runs on (linux-x64 here). Names: switchboard-VERSION-OS-ARCH[-VARIANT][.exe].
@@ -16,6 +17,11 @@ const args = process.argv.slice(2);
 const outIndex = args.indexOf("--out");
 if (outIndex >= 0 && !args[outIndex + 1]) {
   console.error("release: --out needs a directory");
+  process.exit(2);
+}
+const unknown = outIndex < 0 ? args : args.filter((_, i) => i !== outIndex && i !== outIndex + 1);
+if (unknown.length) {
+  console.error(`release: unknown argument "${unknown[0]}" (usage: release.mjs [--out DIR])`);
   process.exit(2);
 }
 const out = resolve(outIndex >= 0 ? args[outIndex + 1] : join(root, "build", "release"));
@@ -44,12 +50,16 @@ if (process.platform !== "linux" || process.arch !== "x64") {
   );
   process.exit(1);
 }
-rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
+// Only what an earlier release wrote goes: --out may name a folder that holds other things.
+const isRelease = (f) => f.startsWith("switchboard-") || f === "SHA256SUMS";
+for (const f of readdirSync(out).filter(isRelease)) rmSync(join(out, f), { force: true });
 const run = (cmd, argv) => execFileSync(cmd, argv, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
+const built = [];
 for (const [target, suffix] of BUN_TARGETS) {
-  const file = join(out, `switchboard-${version}-${suffix}`);
+  built.push(`switchboard-${version}-${suffix}`);
+  const file = join(out, built.at(-1));
   run(join(root, "node_modules/.bin/bun"), [
     "build",
     "--compile",
@@ -60,15 +70,10 @@ for (const [target, suffix] of BUN_TARGETS) {
     file,
   ]);
 }
-run(process.execPath, [
-  join(root, "adapters/node/build-sea.mjs"),
-  join(out, `switchboard-${version}-linux-x64-node`),
-  ...SEA_FLAGS,
-]);
+built.push(`switchboard-${version}-linux-x64-node`);
+run(process.execPath, [join(root, "adapters/node/build-sea.mjs"), join(out, built.at(-1)), ...SEA_FLAGS]);
 
-// Bun may leave build by-products next to the outputs; only the executables are released.
-const files = readdirSync(out).filter((f) => f.startsWith(`switchboard-${version}-`) && !f.endsWith(".map")).sort();
-for (const f of readdirSync(out)) if (!files.includes(f)) rmSync(join(out, f), { recursive: true, force: true });
+const files = built.sort();
 const sums = files.map((f) => `${createHash("sha256").update(readFileSync(join(out, f))).digest("hex")}  ${f}\n`);
 writeFileSync(join(out, "SHA256SUMS"), sums.join(""));
 

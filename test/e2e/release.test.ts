@@ -4,7 +4,16 @@
 // (musl, macOS, Windows) checked to be well-formed executables of their platform.
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -31,7 +40,11 @@ const sha256 = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 beforeAll(async () => {
-  // npm's own client, as the README says; the script empties OUT first.
+  // A folder used before: a stale release file must go, anything else must stay.
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, "switchboard-0.0.0-linux-x64"), "an older release");
+  writeFileSync(join(OUT, "notes.txt"), "not ours");
+  // npm's own client, as the README says.
   await promisify(execFile)("npm", ["run", "--silent", "release", "--", "--out", OUT], {
     cwd: ROOT,
     timeout: 900_000,
@@ -41,7 +54,8 @@ beforeAll(async () => {
 
 describe("the release folder", () => {
   test("holds the seven executables, named by version, OS and architecture, and a SHA256SUMS of them", () => {
-    expect(readdirSync(OUT).sort()).toEqual([...EXECUTABLES, "SHA256SUMS"].sort());
+    expect(readdirSync(OUT).sort()).toEqual([...EXECUTABLES, "SHA256SUMS", "notes.txt"].sort());
+    expect(readFileSync(join(OUT, "notes.txt"), "utf8")).toBe("not ours");
     const lines = readFileSync(join(OUT, "SHA256SUMS"), "utf8").split("\n");
     expect(lines.pop()).toBe(""); // ends with a newline
     const listed = lines.map((line) => {
@@ -81,10 +95,14 @@ describe("the release folder", () => {
     }
   });
 
-  test("release.mjs refuses --out without a directory (exit 2, one line)", async () => {
-    const r = await runCli("node", ["--out"], { command: [process.execPath, [join(ROOT, "adapters/release.mjs")]] });
+  test("release.mjs refuses --out without a directory, and unknown arguments (exit 2, one line)", async () => {
+    const command: [string, string[]] = [process.execPath, [join(ROOT, "adapters/release.mjs")]];
+    const r = await runCli("node", ["--out"], { command });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe("release: --out needs a directory\n");
+    const u = await runCli("node", ["--ouT", "x"], { command });
+    expect(u.code).toBe(2);
+    expect(u.stderr).toBe('release: unknown argument "--ouT" (usage: release.mjs [--out DIR])\n');
   });
 });
 
