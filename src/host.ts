@@ -20,6 +20,10 @@ export interface Host {
   readonly runtime: "node" | "deno" | "bun";
   /** Version string of the runtime itself, e.g. "node 20.20.2". */
   readonly runtimeVersion: string;
+  /** Operating system as release names spell it: "linux", "darwin", "windows" (src/platform.ts). */
+  readonly platform: string;
+  /** CPU architecture as release names spell it: "x64", "arm64" (src/platform.ts). */
+  readonly arch: string;
   /** Command-line arguments after the program (and script) name. */
   readonly args: readonly string[];
   env(name: string): string | undefined;

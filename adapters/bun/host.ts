@@ -11,6 +11,7 @@
 
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
@@ -71,6 +72,8 @@ const stderr = output(() => bun().stderr, process.stderr);
 export const bunHost: Host = {
   runtime: "bun",
   runtimeVersion: `bun ${bun().version}`,
+  platform: platformName(process.platform),
+  arch: archName(process.arch),
   // Bun keeps [bun, script, ...args]; a `bun build --compile` binary too.
   args: process.argv.slice(2),
   env: (name) => process.env[name],

@@ -1,6 +1,7 @@
 // Host services over the Deno namespace: args, env, stdio, files, signals, exit.
 
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
 import { deno, type DenoApi, type DenoWriter } from "./deno-types.ts";
@@ -65,6 +66,8 @@ function envGet(name: string): string | undefined {
 export const denoHost: Host = {
   runtime: "deno",
   runtimeVersion: `deno ${D.version.deno}`,
+  platform: platformName(D.build.os),
+  arch: archName(D.build.arch),
   args: [...D.args],
   env: envGet,
   stdout,

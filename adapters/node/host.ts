@@ -4,6 +4,7 @@ import { readFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { fileError } from "./errors.ts";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 
 function output(stream: NodeJS.WriteStream): StdOutput {
@@ -23,6 +24,8 @@ process.stderr.on("error", () => {});
 export const nodeHost: Host = {
   runtime: "node",
   runtimeVersion: `node ${process.versions.node}`,
+  platform: platformName(process.platform),
+  arch: archName(process.arch),
   args: process.argv.slice(2),
   env: (name) => process.env[name],
   stdout: output(process.stdout),

@@ -38,7 +38,7 @@ export async function runCli(rt: Runtime): Promise<number> {
       return verb === undefined ? 2 : 0;
     }
     if (verb === "-V" || verb === "--version" || verb === "version") {
-      await host.stdout.write(`switchboard ${VERSION} (${host.runtimeVersion})\n`);
+      await host.stdout.write(`switchboard ${VERSION} (${host.runtimeVersion}, ${host.platform}-${host.arch})\n`);
       return 0;
     }
     const command = commands.find((c) => c.name === verb);

@@ -226,6 +226,8 @@ export async function cli(
   const host: Host = {
     runtime: rt.host.runtime,
     runtimeVersion: rt.host.runtimeVersion,
+    platform: rt.host.platform,
+    arch: rt.host.arch,
     env: (name) => rt.host.env(name),
     openFileLimit: () => undefined,
     memoryRss: () => undefined,
