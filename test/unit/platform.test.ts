@@ -29,7 +29,10 @@ test("--version prints version, runtime and platform on one line", async () => {
   const host: Host = {
     ...rt.host,
     args: ["--version"],
-    stdout: { write: (d) => Promise.resolve(void (out += typeof d === "string" ? d : new TextDecoder().decode(d))) },
+    stdout: {
+      write: (d) => Promise.resolve(void (out += typeof d === "string" ? d : new TextDecoder().decode(d))),
+      isTerminal: () => false,
+    },
   };
   expect(await runCli({ transport: rt.transport, host })).toBe(0);
   expect(out).toBe(`switchboard ${VERSION} (${rt.host.runtimeVersion}, ${rt.host.platform}-${rt.host.arch})\n`);
