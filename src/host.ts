@@ -22,6 +22,8 @@ export interface Host {
   /** Standard input as a stream of chunks; ends at EOF. */
   stdin(): AsyncIterable<Uint8Array>;
   readFile(path: string): Promise<Uint8Array>;
+  /** Size of a file in bytes, without reading it (to refuse a file too large before reading). */
+  fileSize(path: string): Promise<number>;
   /** Call `fn` on the signal; returns a function that removes the listener. */
   onSignal(signal: Signal, fn: () => void): () => void;
   /** Soft limit on open file descriptors, when the runtime can tell. */

@@ -10,6 +10,7 @@
 //    logging must never kill the server.
 
 import { readFileSync } from "node:fs";
+import { stat } from "node:fs/promises";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { Host, Output, Signal } from "../../src/host.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
@@ -87,6 +88,8 @@ export const bunHost: Host = {
     }
   },
   readFile: (path) => bun().file(path).bytes(),
+  // Bun.file(path).size is 0 for a missing file: stat reports the error instead.
+  fileSize: async (path) => (await stat(path)).size,
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => {

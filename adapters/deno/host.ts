@@ -69,6 +69,7 @@ export const denoHost: Host = {
     }
   },
   readFile: (path) => D.readFile(path),
+  fileSize: async (path) => (await D.stat(path)).size,
   onSignal(signal: Signal, fn: () => void) {
     D.addSignalListener(signal, fn);
     let removed = false;

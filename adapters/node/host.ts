@@ -1,6 +1,6 @@
 // Host services over Node's process, fs and stdio.
 
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { parseOpenFileLimit } from "../../src/fd-limit.ts";
 import type { Host, Output, Signal } from "../../src/host.ts";
@@ -32,6 +32,7 @@ export const nodeHost: Host = {
     }
   },
   readFile: async (path) => new Uint8Array(await readFile(path)),
+  fileSize: async (path) => (await stat(path)).size,
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => process.off(signal, fn);

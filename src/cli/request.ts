@@ -13,6 +13,7 @@ import type { Host, Runtime } from "../host.ts";
 import { ConnectError } from "../transport.ts";
 import {
   addrArg,
+  BUFFER_RANGE,
   durationFlag,
   type FlagSpec,
   formatFlags,
@@ -20,7 +21,7 @@ import {
   one,
   parseArgs,
   type Parsed,
-  parseSize,
+  sizeFlag,
   UsageError,
 } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -172,7 +173,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
   const addr = addrArg(target);
   const timeoutMs = durationFlag(p, "timeout");
-  const maxReply = parseSize(one(p, "max-reply")!);
+  const maxReply = sizeFlag(p, "max-reply", BUFFER_RANGE);
   const request = await buildRequest(host, p, words);
   const verbose = has(p, "verbose");
   if (verbose) await host.stderr.write(`request header: ${JSON.stringify(request.header)}\n`);
