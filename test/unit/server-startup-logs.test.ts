@@ -27,7 +27,7 @@ describe("listenAll", () => {
     const server = new Server({ transport: t, service: echoService });
     // A fixed free port, so that "released" can be checked by binding it again.
     const probe = await t.listen({ addr: LOOPBACK }, { data() {} });
-    const free: Addr = { ...LOOPBACK, port: port(probe.addr) };
+    const free: Addr = { transport: "tcp", hostname: "127.0.0.1", port: port(probe.addr) };
     await probe.close();
     await expect(server.listenAll([free, busy.addr])).rejects.toThrow(/cannot listen on .*EADDRINUSE|in use/i);
     expect(server.listeners).toEqual([]);
