@@ -75,7 +75,7 @@ const flags: FlagSpec[] = [
     name: "max-data",
     kind: "string",
     value: "SIZE",
-    help: `largest --data file read (at most ${formatSize(MAX_DATA_LIMIT)})`,
+    help: `largest --data file read; at most ${formatSize(MAX_DATA_LIMIT)}`,
     default: DEFAULT_MAX_DATA,
   },
   ...DURATION_FLAGS.map(([name, key, help]): FlagSpec => ({
@@ -109,14 +109,14 @@ const flags: FlagSpec[] = [
     name: "max-frame",
     kind: "string",
     value: "SIZE",
-    help: `largest frame or app content accepted (at most ${formatSize(BUFFER_RANGE.max)})`,
+    help: `largest frame or app content accepted; at most ${formatSize(BUFFER_RANGE.max)}`,
     default: "1MiB",
   },
   {
     name: "write-buffer",
     kind: "string",
     value: "SIZE",
-    help: `per-connection write buffer; reading pauses while it is full (at most ${formatSize(BUFFER_RANGE.max)})`,
+    help: `per-connection write buffer, at most ${formatSize(BUFFER_RANGE.max)}; reading pauses while it is full`,
     default: "1MiB",
   },
   {
@@ -125,14 +125,24 @@ const flags: FlagSpec[] = [
     help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
   },
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
-  { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error", default: "info" },
+  {
+    name: "log-level",
+    kind: "string",
+    value: "LEVEL",
+    help: "debug (adds a line per connection), info, warn or error",
+    default: "info",
+  },
 ];
 
 function help(): string {
   return `Usage: switchboard serve [--listen ADDR]... [--service NAME] [options]
 
 Runs a service until SIGINT or SIGTERM, then stops accepting, lets in-flight work
-finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per event.
+finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per event;
+with --log-format json nothing but JSON lines, fatal errors included.
+
+Start-up is all or nothing: every --listen address is bound before any is announced,
+and if one cannot be, none is kept (exit 1). A bad --data file also exits 1.
 
 Services:
 ${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}`).join("\n")}
