@@ -109,6 +109,12 @@ describe.each(CLI_RUNTIMES)("CLI conventions on %s", (runtime: CliRuntime) => {
       ["serve", "--listen", "127.0.0.1:0", "--service", "echo", "--framing", "line", "--max-frame", "5GiB"],
       `--max-frame: must be at most 4GiB (4294967296 bytes), not "5GiB" ${hint("serve")}`,
     );
+    // With a framing, the old parser's huge number reached the codec and leaked its internal name.
+    await expectUsageError(
+      runtime,
+      ["send", "127.0.0.1:1", "--framing", "line", "--max-frame", "99999999999999999999", "x"],
+      `--max-frame: must be at most 4GiB (4294967296 bytes), not "99999999999999999999" ${hint("send")}`,
+    );
     await expectUsageError(
       runtime,
       ["serve", "--write-buffer", "0"],
