@@ -144,7 +144,7 @@ export class ServerConnection {
    */
   closeByPolicy(reason: PolicyReason, abort: boolean): void {
     if (this.conn.closed) return;
-    this.#reason ??= reason;
+    this.#reason = reason; // what really closes the socket, whatever began the close before
     this.host.counters.record(reason, { peer: this.peer, conn: this.conn.id, ...this.#stats(Date.now()) });
     this.#dropped = this.conn.queued;
     this.conn.close(abort || this.#dropped > 0 ? "abort" : "graceful");
