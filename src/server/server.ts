@@ -25,6 +25,8 @@ export interface ServerConfig {
   log?: Logger;
   /** Open-file limit, for the default maxConns. */
   openFileLimit?: number;
+  /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
+  connLinesPerSecond?: number;
 }
 
 export interface ServerStats {
@@ -72,7 +74,8 @@ export class Server implements ConnectionHost {
     this.#connErrors = new RateLimitedLog(this.log, "connection errors", 20);
     // Asked once here: at info, connections build no debug fields at all.
     if (this.log.enabled?.("debug") ?? false) {
-      this.connLines = new RateLimitedLog(this.log, "connection lines", CONN_LINES_PER_SECOND);
+      const budget = config.connLinesPerSecond ?? CONN_LINES_PER_SECOND;
+      this.connLines = new RateLimitedLog(this.log, "connection lines", budget);
     }
   }
 

@@ -71,6 +71,23 @@ describe("connection lines", () => {
     await server.shutdown();
   });
 
+  test("connection lines keep a per-second budget; the rest are counted on a summary line", async () => {
+    const { log, lines } = memoryLogger("debug");
+    const server = new Server({ transport: t, service: echoService, log, connLinesPerSecond: 2 });
+    const [l] = await server.listenAll([LOOPBACK]);
+    for (let i = 0; i < 10; i++) await exchange(t, l!.addr, new TextEncoder().encode("x"));
+    await waitFor(() => server.stats().accepted === 10 && server.connections === 0, "ten connections to close");
+    const written = () => lines.filter((x) => String(x.msg).startsWith("conn-")).length;
+    const suppressed = () =>
+      lines.filter((x) => x.msg === "connection lines not logged (rate limit)")
+        .reduce((n, x) => n + Number(x.suppressed), 0);
+    // 20 lines wanted: each is written or counted; the sweep reports a window's count once it is over.
+    await waitFor(() => written() + suppressed() === 20, "every line written or counted as suppressed");
+    // Two a second: only if the ten exchanges took ten seconds could they all be written.
+    expect(suppressed()).toBeGreaterThan(0);
+    await server.shutdown();
+  });
+
   test("at info: no connection lines, and the server builds none (no line budget exists)", async () => {
     const { log, lines } = memoryLogger("info");
     const server = new Server({ transport: t, service: echoService, log });
