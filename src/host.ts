@@ -33,6 +33,8 @@ export interface Host {
   stdin(): AsyncIterable<Uint8Array>;
   /** Rejects with a FileError (src/net-errors.ts): the same code and sentence on every runtime. */
   readFile(path: string): Promise<Uint8Array>;
+  /** Size of a file in bytes, without reading it (to refuse a file too large before reading). */
+  fileSize(path: string): Promise<number>;
   /** Call `fn` on the signal; returns a function that removes the listener. */
   onSignal(signal: Signal, fn: () => void): () => void;
   /** Soft limit on open file descriptors, when the runtime can tell. */

@@ -14,6 +14,11 @@ export interface Logger {
   info(msg: string, fields?: LogFields): void;
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
+  /**
+   * Whether lines of `level` are written. Hot paths ask once, up front, so that a line
+   * nobody will see costs nothing to build. A logger without it is taken to write all.
+   */
+  enabled?(level: LogLevel): boolean;
 }
 
 function textValue(v: string | number | boolean): string {
@@ -49,6 +54,7 @@ export function createLogger(out: Output, format: LogFormat = "text", minLevel: 
     info: (m, f) => log("info", m, f),
     warn: (m, f) => log("warn", m, f),
     error: (m, f) => log("error", m, f),
+    enabled: (level) => LEVELS[level] >= min,
   };
 }
 

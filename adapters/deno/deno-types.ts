@@ -108,6 +108,7 @@ export interface DenoApi {
   lstatSync(path: string): DenoFileInfo;
   removeSync(path: string): void;
   readFile(path: string): Promise<Uint8Array>;
+  stat(path: string): Promise<{ size: number }>;
   readTextFileSync(path: string): string;
 
   readonly permissions: {

@@ -14,6 +14,7 @@ import { SilenceError } from "../silence.ts";
 import { ConnectError } from "../transport.ts";
 import {
   addrArg,
+  BUFFER_RANGE,
   durationFlag,
   type FlagSpec,
   formatFlags,
@@ -21,7 +22,7 @@ import {
   one,
   parseArgs,
   type Parsed,
-  parseSize,
+  sizeFlag,
   UsageError,
 } from "./args.ts";
 import type { Command } from "./command.ts";
@@ -161,7 +162,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const addr = addrArg(target);
   const timeoutMs = durationFlag(p, "timeout");
   const waitMs = durationFlag(p, "wait");
-  const maxReply = parseSize(one(p, "max-reply")!);
+  const maxReply = sizeFlag(p, "max-reply", BUFFER_RANGE);
   const request = await buildRequest(host, p, words);
   const verbose = has(p, "verbose");
   if (verbose) await host.stderr.write(`request header: ${JSON.stringify(request.header)}\n`);

@@ -12,6 +12,7 @@ import type { Runtime } from "../host.ts";
 import type { Addr, Conn } from "../transport.ts";
 import {
   addrArg,
+  BUFFER_RANGE,
   durationFlag,
   type FlagSpec,
   formatFlags,
@@ -20,7 +21,7 @@ import {
   one,
   parseArgs,
   type Parsed,
-  parseSize,
+  sizeFlag,
   UsageError,
 } from "./args.ts";
 import { connect, connectOrReport, failure, type LinkOptions, stdoutPipe } from "./client-link.ts";
@@ -239,7 +240,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const addr = addrArg(target);
   const linkOpts: LinkOptions = { timeoutMs: durationFlag(p, "timeout"), waitMs: durationFlag(p, "wait") };
   const spec = one(p, "framing");
-  const maxFrame = parseSize(one(p, "max-frame")!);
+  const maxFrame = sizeFlag(p, "max-frame", BUFFER_RANGE); // before connecting: a bad size is a usage error
   if (spec !== undefined) {
     try {
       framingFactory(spec, { maxFrame });

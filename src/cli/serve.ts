@@ -2,9 +2,11 @@
 // then drain gracefully and exit 0.
 
 import { formatAddr } from "../addr.ts";
+import { formatSize } from "../size.ts";
+import type { Addr } from "../transport.ts";
 import { formatDuration } from "../duration.ts";
 import type { Runtime } from "../host.ts";
-import { createLogger, type LogFormat, type LogLevel } from "../log.ts";
+import { createLogger, formatLine, type LogFormat, type Logger, type LogLevel } from "../log.ts";
 import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
 import {
@@ -17,7 +19,9 @@ import {
 import type { Service } from "../services/service.ts";
 import {
   addrArg,
+  BUFFER_RANGE,
   durationFlag,
+  enumFlag,
   type FlagSpec,
   formatFlags,
   has,
@@ -25,9 +29,11 @@ import {
   one,
   parseArgs,
   type Parsed,
-  parseSize,
+  sizeFlag,
   UsageError,
 } from "./args.ts";
+import { DataFileError, DEFAULT_MAX_DATA, loadDataFile, MAX_DATA_LIMIT } from "./data-file.ts";
+import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
 import { StopSignals } from "./stop-signals.ts";
 
@@ -65,6 +71,13 @@ const flags: FlagSpec[] = [
     help: "echo only: echo frames (line, crlf, fixed:N, lp:u8|u16|u32|u64, lp:asciiN, delim:HEX, eof)",
   },
   { name: "data", kind: "string", value: "FILE", help: "app only: JSON object used as the search dictionary" },
+  {
+    name: "max-data",
+    kind: "string",
+    value: "SIZE",
+    help: `largest --data file read; at most ${formatSize(MAX_DATA_LIMIT)}`,
+    default: DEFAULT_MAX_DATA,
+  },
   ...DURATION_FLAGS.map(([name, key, help]): FlagSpec => ({
     name,
     kind: "string",
@@ -92,12 +105,18 @@ const flags: FlagSpec[] = [
     help: "new connections per second per source address; 0 = no limit",
     default: "0",
   },
-  { name: "max-frame", kind: "string", value: "SIZE", help: "largest frame or app content accepted", default: "1MiB" },
+  {
+    name: "max-frame",
+    kind: "string",
+    value: "SIZE",
+    help: `largest frame or app content accepted; at most ${formatSize(BUFFER_RANGE.max)}`,
+    default: "1MiB",
+  },
   {
     name: "write-buffer",
     kind: "string",
     value: "SIZE",
-    help: "per-connection write buffer; reading pauses while it is full",
+    help: `per-connection write buffer, at most ${formatSize(BUFFER_RANGE.max)}; reading pauses while it is full`,
     default: "1MiB",
   },
   {
@@ -106,14 +125,24 @@ const flags: FlagSpec[] = [
     help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
   },
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
-  { name: "log-level", kind: "string", value: "LEVEL", help: "debug, info, warn or error", default: "info" },
+  {
+    name: "log-level",
+    kind: "string",
+    value: "LEVEL",
+    help: "debug (adds a line per connection), info, warn or error",
+    default: "info",
+  },
 ];
 
 function help(): string {
   return `Usage: switchboard serve [--listen ADDR]... [--service NAME] [options]
 
 Runs a service until SIGINT or SIGTERM, then stops accepting, lets in-flight work
-finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per event.
+finish (up to --drain-timeout) and exits 0. Logs go to stderr, one line per event;
+with --log-format json nothing but JSON lines, fatal errors included.
+
+Start-up is all or nothing: every --listen address is bound before any is announced,
+and if one cannot be, none is kept (exit 1). A bad --data file also exits 1.
 
 Services:
 ${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}`).join("\n")}
@@ -127,47 +156,27 @@ ${formatFlags(flags)}
 `;
 }
 
-function sizeFlag(p: Parsed, name: string): number {
-  const n = parseSize(one(p, name)!);
-  if (n < 1) throw new UsageError(`option "--${name}" must be at least 1 byte`);
-  return n;
-}
-
-function enumFlag<T extends string>(p: Parsed, name: string, allowed: readonly T[]): T {
-  const v = one(p, name)!;
-  if (!(allowed as readonly string[]).includes(v)) {
-    throw new UsageError(`option "--${name}" must be one of ${allowed.join(", ")}, not "${v}"`);
+/** Refuse --framing/--data on a service that takes none (a usage error, found before any work). */
+function checkServiceFlags(p: Parsed, entry: ServiceEntry): void {
+  for (const name of ["framing", "data"] as const) {
+    if (one(p, name) !== undefined && !entry.takes[name]) {
+      throw new UsageError(`--${name}: does not apply to the ${entry.name} service`);
+    }
   }
-  return v as T;
 }
 
-/** Reads and parses --data FILE; a missing or unreadable file is an error (exit 1). */
-async function dataFlag(rt: Runtime, p: Parsed): Promise<unknown> {
+/** The chosen service with its flags and --data (read only now, after every usage check). */
+async function createService(
+  rt: Runtime,
+  p: Parsed,
+  entry: ServiceEntry,
+  maxFrame: number,
+  maxData: number,
+  log: Logger,
+): Promise<Service> {
   const path = one(p, "data");
-  if (path === undefined) return undefined;
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(await rt.host.readFile(path));
-  } catch (err) {
-    throw new Error(`cannot read --data ${path}: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`--data ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-/** The chosen service with its flags; --framing/--data on a service that takes none is a usage error. */
-async function createService(rt: Runtime, p: Parsed, entry: ServiceEntry, maxFrame: number): Promise<Service> {
-  const framing = one(p, "framing");
-  if (framing !== undefined && !entry.takes.framing) {
-    throw new UsageError(`option "--framing" does not apply to the ${entry.name} service`);
-  }
-  if (one(p, "data") !== undefined && !entry.takes.data) {
-    throw new UsageError(`option "--data" does not apply to the ${entry.name} service`);
-  }
-  const config: ServiceConfig = { maxFrame, framing, data: await dataFlag(rt, p) };
+  const data = path === undefined ? undefined : await loadDataFile(rt.host, path, maxData, log);
+  const config: ServiceConfig = { maxFrame, framing: one(p, "framing"), data };
   try {
     return entry.create(config);
   } catch (err) {
@@ -176,8 +185,36 @@ async function createService(rt: Runtime, p: Parsed, entry: ServiceEntry, maxFra
   }
 }
 
-async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+/** Two --listen flags for one address (port 0 aside: each gets a port of its own). */
+function checkDuplicates(addrs: readonly Addr[]): void {
+  const seen = new Set<string>();
+  for (const a of addrs) {
+    if (a.transport === "tcp" && a.port === 0) continue;
+    const key = formatAddr(a);
+    if (seen.has(key)) throw new UsageError(`--listen ${key} given twice`);
+    seen.add(key);
+  }
+}
+
+/**
+ * The --log-format asked for, read before parsing so that even a usage error comes out
+ * in that format (with json, stderr carries nothing but JSON lines).
+ */
+function requestedLogFormat(argv: readonly string[]): LogFormat {
+  let format: LogFormat = "text";
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") break;
+    const v = a === "--log-format" ? argv[++i] : a.startsWith("--log-format=") ? a.slice(13) : undefined;
+    if (v === "json" || v === "text") format = v;
+  }
+  return format;
+}
+
+async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   const { host, transport } = rt;
+  // Everything the command line alone can get wrong is checked first (exit 2), then the
+  // data file is read (exit 1), then every address is bound, and only then announced.
   const p = parseArgs(argv, flags);
   if (p.positionals.length > 0) throw new UsageError(`unexpected argument "${p.positionals[0]}"`);
   const entry = findService(one(p, "service")!);
@@ -186,14 +223,17 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
       `unknown service "${one(p, "service")}"; choose from ${services.map((s) => s.name).join(", ")}`,
     );
   }
+  checkServiceFlags(p, entry);
 
   const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
+  checkDuplicates(addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
-    maxFrame: sizeFlag(p, "max-frame"),
-    writeBuffer: sizeFlag(p, "write-buffer"),
+    maxFrame: sizeFlag(p, "max-frame", BUFFER_RANGE),
+    writeBuffer: sizeFlag(p, "write-buffer", BUFFER_RANGE),
   };
+  const maxData = sizeFlag(p, "max-data", { min: 1, max: MAX_DATA_LIMIT });
   for (const [name, key] of DURATION_FLAGS) options[key] = durationFlag(p, name);
   const maxConns = intFlag(p, "max-conns", 1);
   if (maxConns !== undefined) options.maxConns = maxConns;
@@ -203,28 +243,24 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
-  const service = await createService(rt, p, entry, options.maxFrame!);
+  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
   const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
 
-  try {
-    for (const addr of addrs) {
-      const l = await server.listen(addr, { reusePort: has(p, "reuse-port") });
-      if (has(p, "reuse-port") && !l.reusePort && addr.transport === "tcp") {
-        log.warn("--reuse-port is not supported here; listening without it", {
-          addr: formatAddr(l.addr),
-          runtime: host.runtimeVersion,
-        });
-      }
-      log.info("listening", {
+  const reusePort = has(p, "reuse-port");
+  const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
+  for (const l of listeners) {
+    if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
+      log.warn("--reuse-port is not supported here; listening without it", {
         addr: formatAddr(l.addr),
-        service: entry.name,
-        framing: one(p, "framing"),
-        runtime: host.runtime,
+        runtime: host.runtimeVersion,
       });
     }
-  } catch (err) {
-    await server.shutdown();
-    throw err; // "cannot listen on ...": exit 1 with the reason
+    log.info("listening", {
+      addr: formatAddr(l.addr),
+      service: entry.name,
+      framing: one(p, "framing"),
+      runtime: host.runtime,
+    });
   }
 
   // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
@@ -254,6 +290,18 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const s = server.stats();
   log.info("stopped", { accepted: s.accepted, refused: s.refused });
   return 0;
+}
+
+async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+  if (requestedLogFormat(argv) === "text") return await serve(rt, argv); // main.ts prints failures
+  try {
+    return await serve(rt, argv);
+  } catch (err) {
+    const f = describeFailure(err, "serve");
+    const msg = f.code === 2 ? "usage error" : err instanceof DataFileError ? "bad data file" : "cannot start";
+    await rt.host.stderr.write(formatLine("json", new Date(), "error", msg, { error: f.message, exit_code: f.code }));
+    return f.code;
+  }
 }
 
 export const serveCommand: Command = {

@@ -3,11 +3,12 @@
 
 import type { Conn } from "../transport.ts";
 import { formatAddr } from "../addr.ts";
-import type { Logger } from "../log.ts";
+import type { LogFields, Logger } from "../log.ts";
 import type { Session, SessionContext } from "../services/service.ts";
 import type { Service } from "../services/service.ts";
 import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
+import type { RateLimitedLog } from "./rate-limited-log.ts";
 import { SendStall } from "./send-stall.ts";
 
 /**
@@ -23,6 +24,17 @@ export interface ConnectionHost {
   readonly log: Logger;
   readonly counters: CloseCounters;
   readonly draining: boolean;
+  /** Set only when debug lines are on: one line per connection opened and closed goes here. */
+  readonly connLines?: RateLimitedLog;
+}
+
+/** Why a connection ended, as the debug `conn-close` line says it (policy reasons besides these). */
+export type EndReason = PolicyReason | "peer-closed" | "peer-reset" | "error" | "server-closed" | "shutdown";
+
+/** Resets and broken pipes are what peers do; they are not worth a warning line each. */
+export function isPeerReset(err: Error): boolean {
+  const code = (err as { code?: string }).code ?? "";
+  return /ECONNRESET|EPIPE|ConnectionReset|BrokenPipe/.test(code + " " + err.name + " " + err.message);
 }
 
 export class ServerConnection {
@@ -49,6 +61,12 @@ export class ServerConnection {
   /** Finishing: no more input goes to the service; we flush, FIN, and wait for the peer's FIN. */
   #finishing = false;
   #discarded = 0;
+  // Plain counters for the close lines: nothing per byte beyond adding lengths.
+  readonly #openedAt: number;
+  #read = 0;
+  /** Bytes still queued when an abort dropped them: not sent. */
+  #dropped = 0;
+  #reason: EndReason | undefined;
 
   constructor(
     readonly conn: Conn,
@@ -60,6 +78,8 @@ export class ServerConnection {
   ) {
     this.peer = formatAddr(conn.remote);
     this.#lastActivity = now;
+    this.#openedAt = now;
+    host.connLines?.write("debug", "conn-open", { peer: this.peer, local: formatAddr(conn.local), conn: conn.id }, now);
     const ctx: SessionContext = {
       id: conn.id,
       remote: conn.remote,
@@ -67,7 +87,7 @@ export class ServerConnection {
       log: host.log,
       write: (bytes) => this.write(bytes),
       end: () => this.end(),
-      close: () => this.finish(),
+      close: () => this.finish("server-closed"),
       fail: (message) => this.fail(message),
       pause: () => this.#setSessionPause(true),
       resume: () => this.#setSessionPause(false),
@@ -101,9 +121,10 @@ export class ServerConnection {
    * (discarding) until the peer's FIN or the linger deadline. Closing outright with
    * unread input would make the kernel send RST and could destroy a reply in flight.
    */
-  finish(): void {
+  finish(reason: EndReason = "server-closed"): void {
     if (this.#finishing) return;
     this.#finishing = true;
+    this.#reason ??= reason;
     this.#pausedForWrite = false;
     this.#applyPause(); // keep reading so the peer's FIN can arrive
     this.end();
@@ -111,8 +132,13 @@ export class ServerConnection {
   }
 
   fail(message: string): void {
-    this.host.counters.record("protocol-error", { peer: this.peer, conn: this.conn.id, error: message });
-    this.finish();
+    this.host.counters.record("protocol-error", {
+      peer: this.peer,
+      conn: this.conn.id,
+      error: message,
+      ...this.#stats(Date.now()),
+    });
+    this.finish("protocol-error");
   }
 
   /**
@@ -122,13 +148,26 @@ export class ServerConnection {
    */
   closeByPolicy(reason: PolicyReason, abort: boolean): void {
     if (this.conn.closed) return;
-    this.host.counters.record(reason, { peer: this.peer, conn: this.conn.id });
-    this.conn.close(abort || this.conn.queued > 0 ? "abort" : "graceful");
+    this.#reason = reason; // what really closes the socket, whatever began the close before
+    this.host.counters.record(reason, { peer: this.peer, conn: this.conn.id, ...this.#stats(Date.now()) });
+    this.#dropped = this.conn.queued;
+    this.conn.close(abort || this.#dropped > 0 ? "abort" : "graceful");
+  }
+
+  /** What the close lines report: duration, bytes each way (out = taken by the kernel), frames. */
+  #stats(now: number): LogFields {
+    return {
+      duration_ms: now - this.#openedAt,
+      bytes_in: this.#read,
+      bytes_out: this.#written - Math.max(this.#dropped, this.conn.queued),
+      frames: this.session.framesDone?.(),
+    };
   }
 
   onData(chunk: Uint8Array): void {
     const now = Date.now();
     this.#lastActivity = now;
+    this.#read += chunk.length;
     if (this.#finishing) {
       // Discarding until the peer's FIN; a peer that keeps streaming after our FIN
       // would have us read at full speed for the whole linger: cut it after a budget.
@@ -160,8 +199,20 @@ export class ServerConnection {
     if (this.host.draining) this.drainIfSettled();
   }
 
-  onClose(): void {
+  /** The transport's close event (`err`: how it failed, if it did). */
+  onClose(err?: Error, now: number = Date.now()): void {
     this.session.close?.();
+    const lines = this.host.connLines;
+    if (lines) {
+      const reason = this.#reason ?? (err ? (isPeerReset(err) ? "peer-reset" : "error") : "peer-closed");
+      const error = err && !isPeerReset(err) ? err.message : undefined;
+      lines.write(
+        "debug",
+        "conn-close",
+        { peer: this.peer, conn: this.conn.id, ...this.#stats(now), reason, error },
+        now,
+      );
+    }
   }
 
   /** Server shutdown: close now if nothing is in flight, else when it settles. */
@@ -169,7 +220,7 @@ export class ServerConnection {
     if (this.#finishing || this.conn.closed) return;
     if (this.session.midFrame?.()) return;
     if (this.conn.queued > 0) return;
-    this.finish();
+    this.finish("shutdown");
   }
 
   /** Apply the deadlines; called by the server's sweep timer. */

@@ -7,13 +7,16 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { Service } from "../services/service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
-import { type ConnectionHost, ServerConnection } from "./connection.ts";
+import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 import { sourceKey } from "./source.ts";
 
 /** After the drain bound cut every connection, how long their close events may take before shutdown stops waiting. */
 const ABORT_GRACE_MS = 2000;
+
+/** Budget of the debug conn-open/conn-close lines, so that a connection flood cannot flood the log. */
+export const CONN_LINES_PER_SECOND = 1000;
 
 export interface ServerConfig {
   transport: Transport;
@@ -26,6 +29,8 @@ export interface ServerConfig {
   log?: Logger;
   /** Open-file limit, for the default maxConns. */
   openFileLimit?: number;
+  /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
+  connLinesPerSecond?: number;
 }
 
 export interface ServerStats {
@@ -59,6 +64,8 @@ export class Server implements ConnectionHost {
   /** Accept errors (EMFILE, ...) and odd connection errors: bounded log rate, whatever peers do. */
   readonly #acceptErrors: RateLimitedLog;
   readonly #connErrors: RateLimitedLog;
+  /** Per-connection debug lines (conn-open, conn-close): only when the logger writes debug lines. */
+  readonly connLines: RateLimitedLog | undefined;
 
   constructor(config: ServerConfig) {
     this.options = resolveOptions(config.options, config.openFileLimit);
@@ -69,6 +76,11 @@ export class Server implements ConnectionHost {
     this.#admission = new Admission(this.options);
     this.#acceptErrors = new RateLimitedLog(this.log, "accept errors", 5);
     this.#connErrors = new RateLimitedLog(this.log, "connection errors", 20);
+    // Asked once here: at info, connections build no debug fields at all.
+    if (this.log.enabled?.("debug") ?? false) {
+      const budget = config.connLinesPerSecond ?? CONN_LINES_PER_SECOND;
+      this.connLines = new RateLimitedLog(this.log, "connection lines", budget);
+    }
   }
 
   get draining(): boolean {
@@ -100,6 +112,26 @@ export class Server implements ConnectionHost {
     this.listeners.push(listener);
     this.#sweep ??= setInterval(() => this.#checkDeadlines(), sweepInterval(this.options));
     return listener;
+  }
+
+  /**
+   * Listen on every address, or on none: when one fails, the listeners already bound are
+   * closed (ports and unix socket paths released) before the error is rethrown.
+   */
+  async listenAll(addrs: readonly Addr[], opts: { reusePort?: boolean } = {}): Promise<Listener[]> {
+    const bound: Listener[] = [];
+    try {
+      for (const addr of addrs) bound.push(await this.listen(addr, opts));
+    } catch (err) {
+      for (const l of bound) this.listeners.splice(this.listeners.indexOf(l), 1);
+      await Promise.all(bound.map((l) => l.close()));
+      if (this.listeners.length === 0) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+      throw err;
+    }
+    return bound;
   }
 
   /**
@@ -177,6 +209,7 @@ export class Server implements ConnectionHost {
     this.counters.tick(now);
     this.#acceptErrors.flush(now);
     this.#connErrors.flush(now);
+    this.connLines?.flush(now);
   }
 
   #handler: ConnHandler = {
@@ -222,7 +255,7 @@ export class Server implements ConnectionHost {
           Date.now(),
         );
       }
-      c.onClose();
+      c.onClose(err);
       if (this.#connections.size === 0) {
         const done = this.#onEmpty;
         this.#onEmpty = undefined;
@@ -230,10 +263,4 @@ export class Server implements ConnectionHost {
       }
     },
   };
-}
-
-/** Resets and broken pipes are what peers do; they are not worth a warning line each. */
-function isPeerReset(err: Error): boolean {
-  const code = (err as { code?: string }).code ?? "";
-  return /ECONNRESET|EPIPE|ConnectionReset|BrokenPipe/.test(code + " " + err.name + " " + err.message);
 }

@@ -51,7 +51,7 @@ describe("sizes and flags", () => {
   test("sizes", () => {
     expect(parseSize("65536")).toBe(65536);
     expect(parseSize("64KiB")).toBe(65536);
-    expect(parseSize("1m")).toBe(1 << 20);
+    expect(parseSize("1MiB")).toBe(1 << 20);
     expect(() => parseSize("1 parsec")).toThrow(UsageError);
   });
 

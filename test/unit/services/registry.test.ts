@@ -38,9 +38,9 @@ describe("registry", () => {
 
 describe("serve: service flags", () => {
   test.each([
-    [["--service", "discard", "--framing", "line"], /"--framing" does not apply to the discard service/],
+    [["--service", "discard", "--framing", "line"], /--framing: does not apply to the discard service/],
     [["--service", "echo", "--framing", "lp:u9"], /bad framing "lp:u9"/],
-    [["--service", "echo", "--data", "x.json"], /"--data" does not apply to the echo service/],
+    [["--service", "echo", "--data", "x.json"], /--data: does not apply to the echo service/],
     [["--service", "nope"], /unknown service "nope"/],
   ])("%j is a usage error (exit 2)", async (args, message) => {
     const r = await cli(["serve", "--listen", "127.0.0.1:0", ...args]);
@@ -48,10 +48,10 @@ describe("serve: service flags", () => {
     expect(r.stderr).toMatch(message);
   });
 
-  test("--data that cannot be read or is not a JSON object fails with the reason (exit 1 / 2)", async () => {
+  test("--data that cannot be read or is not a JSON object fails with the file and the reason (exit 1)", async () => {
     const missing = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "missing.json"]);
     expect(missing.code).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read --data missing\.json/);
+    expect(missing.stderr).toMatch(/--data "missing\.json": cannot read/);
     const bad = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "bad.json"], {
       files: { "bad.json": "{nope" },
     });
@@ -60,8 +60,8 @@ describe("serve: service flags", () => {
     const list = await cli(["serve", "--listen", "127.0.0.1:0", "--service", "app", "--data", "list.json"], {
       files: { "list.json": "[1]" },
     });
-    expect(list.code).toBe(2);
-    expect(list.stderr).toMatch(/must be a JSON object/);
+    expect(list.code).toBe(1);
+    expect(list.stderr).toMatch(/--data "list\.json": expected a JSON object of search term -> result, got an array/);
   });
 
   test("help lists every service with its port, and the new flags", async () => {

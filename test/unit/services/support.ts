@@ -249,6 +249,11 @@ export async function cli(
       if (text === undefined) return Promise.reject(new FileError(path, "ENOENT")); // as the real hosts do
       return Promise.resolve(enc.encode(text));
     },
+    fileSize: (path) => {
+      const text = opts.files?.[path];
+      if (text === undefined) return Promise.reject(new Error(`ENOENT: no such file ${path}`));
+      return Promise.resolve(enc.encode(text).length);
+    },
     onSignal: () => () => {},
   };
   const code = await withTimeout(runCli({ transport: rt.transport, host }), 20_000, `switchboard ${args.join(" ")}`);
