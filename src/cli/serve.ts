@@ -7,7 +7,7 @@ import type { Addr } from "../transport.ts";
 import { formatDuration } from "../duration.ts";
 import type { Runtime } from "../host.ts";
 import { createLogger, formatLine, type LogFormat, type Logger, type LogLevel } from "../log.ts";
-import { DEFAULT_DEADLINES, type ServerOptions } from "../server/options.ts";
+import { DEFAULT_DEADLINES, DEFAULT_MAX_IN_FLIGHT, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
 import {
   findService,
@@ -118,6 +118,13 @@ const flags: FlagSpec[] = [
     value: "SIZE",
     help: `per-connection write buffer, at most ${formatSize(BUFFER_RANGE.max)}; reading pauses while it is full`,
     default: "1MiB",
+  },
+  {
+    name: "max-in-flight",
+    kind: "string",
+    value: "N",
+    help: "app and framed echo: requests read but not yet answered per connection; reading pauses at N",
+    default: String(DEFAULT_MAX_IN_FLIGHT),
   },
   {
     name: "reuse-port",
@@ -232,6 +239,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
     maxFrame: sizeFlag(p, "max-frame", BUFFER_RANGE),
     writeBuffer: sizeFlag(p, "write-buffer", BUFFER_RANGE),
+    maxInFlight: intFlag(p, "max-in-flight", 1)!,
   };
   const maxData = sizeFlag(p, "max-data", { min: 1, max: MAX_DATA_LIMIT });
   for (const [name, key] of DURATION_FLAGS) options[key] = durationFlag(p, name);

@@ -191,6 +191,20 @@ describe.each(CLI_RUNTIMES)("app protocol on %s", (runtime: CliRuntime) => {
     });
   });
 
+  test("serve --max-in-flight 1: 300 requests in one write are still all answered, in order; 0 is a usage error", async () => {
+    const bad = await runCli(runtime, ["serve", "--service", "app", "--max-in-flight", "0"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--max-in-flight/);
+    const server = await startServer(runtime, ["--service", "app", "--listen", "127.0.0.1:0", "--max-in-flight", "1"]);
+    try {
+      const requests = Array.from({ length: 300 }, (_, i) => jsonMessage({ action: "echo", value: `n${i}` }));
+      const all = await exchange(nodeTransport, tcp(server.port), concat(requests.map((m) => encodeMessage(m))));
+      expect(replies(all.received).map(result)).toEqual(requests.map((_, i) => `n${i}`));
+    } finally {
+      expect((await server.stop()).code, server.log()).toBe(0);
+    }
+  });
+
   // Not skipped without Python: CI installs python3, so a missing interpreter is a failure.
   describe("switchboard request against the Python server", () => {
     // Each unset until (unless) it started: afterAll checks.

@@ -155,13 +155,14 @@ describe.each(CLI_RUNTIMES)("clients tell the truth on %s", (runtime: CliRuntime
     expect(tty.stdout.toString()).toBe("\\x1b]0;pwned\\x07\\x1b[31mred\\x1b[0m \\x9b2J\r\n");
   });
 
-  test("the README's CLI reference for send and request is the real --help", async () => {
+  test("the README's CLI reference is the real --help: top level, serve, send, request, probe", async () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    for (const cmd of ["send", "request"]) {
+    const blockAfter = (heading: string) => /```\n([\s\S]*?)```\n/.exec(readme.slice(readme.indexOf(heading)))?.[1];
+    const top = await runCli(runtime, ["--help"]);
+    expect(blockAfter("## CLI reference\n"), "README block for the top level").toBe(top.stdout.toString());
+    for (const cmd of ["serve", "send", "request", "probe"]) {
       const h = await runCli(runtime, [cmd, "--help"]);
-      const section = readme.slice(readme.indexOf(`### \`switchboard ${cmd}\``));
-      const block = /```\n([\s\S]*?)```\n/.exec(section)?.[1];
-      expect(block, `README block for ${cmd}`).toBe(h.stdout.toString());
+      expect(blockAfter(`### \`switchboard ${cmd}\``), `README block for ${cmd}`).toBe(h.stdout.toString());
     }
   });
 });
