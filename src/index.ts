@@ -24,7 +24,7 @@ export { checkOption, DEFAULT_DEADLINES, defaultOptions, OPTION_RANGES, resolveO
 export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/options.ts";
 export type { PolicyReason } from "./server/close-reasons.ts";
 
-export type { Service, Session, SessionContext } from "./services/service.ts";
+export type { Service, Session, SessionContext } from "./server/service.ts";
 export { framedService } from "./services/framed.ts";
 export type { FramedServiceOptions } from "./services/framed.ts";
 export { echoService } from "./services/echo.ts";

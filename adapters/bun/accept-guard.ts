@@ -2,7 +2,7 @@
 // reports nothing, so the guard detects descriptor exhaustion itself.
 
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import type { BunSysError } from "./bun-types.ts";
 import { liveConnCount } from "./conn.ts";
 import { connError, errCode } from "./errors.ts";

@@ -4,7 +4,7 @@
 // transport.ts; each is handled (and explained) where it happens below.
 
 import { type Addr, allocateConnId, type Conn, ConnError, type ConnHandler } from "../../src/transport.ts";
-import { WriteQueue } from "../../src/write-queue.ts";
+import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { BunSocket, BunSocketHandler, BunSysError } from "./bun-types.ts";
 import { asError, connError } from "./errors.ts";
 

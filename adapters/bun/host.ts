@@ -11,7 +11,7 @@
 
 import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
-import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";

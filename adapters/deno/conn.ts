@@ -11,7 +11,7 @@
 // ends only its own connection (handler.close(conn, err)), never the process.
 
 import { type Addr, allocateConnId, type Conn, type ConnHandler } from "../../src/transport.ts";
-import { WriteQueue } from "../../src/write-queue.ts";
+import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { DenoAddr, DenoConn } from "./deno-types.ts";
 import { connError, type ErrnoError, toError } from "./errors.ts";
 

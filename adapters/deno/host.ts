@@ -1,6 +1,6 @@
 // Host services over the Deno namespace: args, env, stdio, files, signals, exit.
 
-import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";

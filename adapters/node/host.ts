@@ -3,7 +3,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { fileError } from "./errors.ts";
-import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 

@@ -3,7 +3,7 @@
 // container is the server). Wildcard binds are probed over loopback.
 
 import { AddrError, parseAddr } from "../addr.ts";
-import { findService } from "../services/registry.ts";
+import { findService } from "./service-registry.ts";
 import type { Addr } from "../transport.ts";
 import { one, parseArgs, UsageError } from "./args.ts";
 import type { ProbeTarget } from "./probe-checks.ts";

@@ -6,7 +6,7 @@
 import { formatAddr } from "../addr.ts";
 import { framingFactory } from "../codec/index.ts";
 import type { Runtime } from "../host.ts";
-import { findService, services } from "../services/registry.ts";
+import { findService, services } from "./service-registry.ts";
 import { addrArg, durationFlag, type FlagSpec, formatFlags, intFlag, one, parseArgs, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { probe, type ProbeTarget } from "./probe-checks.ts";

@@ -15,8 +15,8 @@ import {
   ServiceConfigError,
   type ServiceEntry,
   services,
-} from "../services/registry.ts";
-import type { Service } from "../services/service.ts";
+} from "./service-registry.ts";
+import type { Service } from "../server/service.ts";
 import {
   addrArg,
   BUFFER_RANGE,

@@ -4,8 +4,8 @@
 import type { Conn } from "../transport.ts";
 import { formatAddr } from "../addr.ts";
 import type { LogFields, Logger } from "../log.ts";
-import type { Session, SessionContext } from "../services/service.ts";
-import type { Service } from "../services/service.ts";
+import type { Session, SessionContext } from "./service.ts";
+import type { Service } from "./service.ts";
 import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";

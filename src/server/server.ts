@@ -4,7 +4,7 @@
 import type { Addr, Conn, ConnHandler, Listener, Transport } from "../transport.ts";
 import { formatAddr } from "../addr.ts";
 import { type Logger, silentLogger } from "../log.ts";
-import type { Service } from "../services/service.ts";
+import type { Service } from "./service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";

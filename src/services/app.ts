@@ -20,7 +20,7 @@ import { AppProtocolError } from "../app/errors.ts";
 import { type AppReply, errorReply, handleRequest } from "../app/handler.ts";
 import { jsonMessage } from "../app/content.ts";
 import { framedService } from "./framed.ts";
-import type { Service, SessionContext } from "./service.ts";
+import type { Service, SessionContext } from "../server/service.ts";
 
 /** Turns one request into its reply, now or later (a Promise or any other thenable). */
 export type RequestHandler = (request: AppMessage, ctx: SessionContext) => AppReply | PromiseLike<AppReply>;

@@ -6,7 +6,7 @@
 // Backpressure: write until ctx.write returns false (the core then holds at most its
 // write buffer), and resume only on drain. A peer that does not read costs nothing more.
 
-import type { Service, Session, SessionContext } from "./service.ts";
+import type { Service, Session, SessionContext } from "../server/service.ts";
 
 const FIRST = 0x20;
 const COUNT = 95;

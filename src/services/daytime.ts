@@ -2,7 +2,7 @@
 // text, then close. The RFC fixes no syntax; we use its suggested form, in UTC:
 //   "Tuesday, February 22, 1982 17:37:43-UTC\r\n"
 
-import type { Service } from "./service.ts";
+import type { Service } from "../server/service.ts";
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 const MONTHS = [

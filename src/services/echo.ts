@@ -1,7 +1,7 @@
 // RFC 862 echo over a raw stream: every byte received goes back, in order. The core's
 // backpressure stops reading while the peer is not reading our replies.
 
-import type { Service } from "./service.ts";
+import type { Service } from "../server/service.ts";
 
 export const echoService: Service = {
   name: "echo",

@@ -5,7 +5,7 @@
 
 import { type Codec, framingFactory } from "../codec/index.ts";
 import { framedService } from "./framed.ts";
-import type { Service, SessionContext } from "./service.ts";
+import type { Service, SessionContext } from "../server/service.ts";
 
 /**
  * A framed echo service; throws an Error for a bad framing spec or limit (check it at

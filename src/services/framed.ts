@@ -9,7 +9,7 @@
 import { ByteQueue, CodecError, type Decoder, type Encoder, UnexpectedEof } from "../codec/index.ts";
 import { checkCount } from "../codec/limits.ts";
 import { Fifo } from "./fifo.ts";
-import type { Service, Session, SessionContext } from "./service.ts";
+import type { Service, Session, SessionContext } from "../server/service.ts";
 import { writePieces } from "./write-pieces.ts";
 
 export interface FramedServiceOptions<In, Out> {

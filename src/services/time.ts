@@ -2,7 +2,7 @@
 // 1900-01-01T00:00:00Z, then close. The count wraps in 2036 (the RFC's own limit);
 // we send it modulo 2^32, which is what RFC 868 clients since then expect.
 
-import type { Service } from "./service.ts";
+import type { Service } from "../server/service.ts";
 
 /** Seconds from 1900-01-01 to 1970-01-01 (the Unix epoch). */
 export const EPOCH_1900_OFFSET = 2_208_988_800;

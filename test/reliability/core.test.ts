@@ -9,7 +9,7 @@ import { type ConnectionHost, LINGER_DISCARD_BYTES, ServerConnection } from "../
 import { defaultOptions } from "../../src/server/options.ts";
 import { RateLimitedLog } from "../../src/server/rate-limited-log.ts";
 import { sourceKey } from "../../src/server/source.ts";
-import type { Service, Session, SessionContext } from "../../src/services/service.ts";
+import type { Service, Session, SessionContext } from "../../src/server/service.ts";
 import type { Addr, Conn } from "../../src/transport.ts";
 
 function memoryLog(): Logger & { lines: { level: LogLevel; msg: string; fields?: LogFields }[] } {

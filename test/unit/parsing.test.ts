@@ -4,7 +4,7 @@ import { AddrError, formatAddr, parseAddr } from "../../src/addr.ts";
 import { formatDuration, parseDuration } from "../../src/duration.ts";
 import { parseArgs, parseSize, UsageError } from "../../src/cli/args.ts";
 import { defaultMaxConns } from "../../src/server/options.ts";
-import { parseOpenFileLimit } from "../../src/fd-limit.ts";
+import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 
 describe("addresses", () => {
   test.each([

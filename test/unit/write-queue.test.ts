@@ -2,7 +2,7 @@
 // were queued, partial writes keep the rest, small chunks are merged within limits.
 import fc from "fast-check";
 import { expect, test } from "vitest";
-import { WriteQueue } from "../../src/write-queue.ts";
+import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import { pattern } from "../support/sockets.ts";
 
 type Op = { push: number } | { take: number } | { clear: true };

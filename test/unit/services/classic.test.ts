@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { chargenService } from "../../../src/services/chargen.ts";
 import { daytimeService, formatDaytime } from "../../../src/services/daytime.ts";
 import { discardService } from "../../../src/services/discard.ts";
-import type { Service } from "../../../src/services/service.ts";
+import type { Service } from "../../../src/server/service.ts";
 import { decodeTime, encodeTime, timeService } from "../../../src/services/time.ts";
 import { pattern, sleep, waitFor, withTimeout } from "../../support/sockets.ts";
 import { openRaw, type Running, serve, str, talk } from "./support.ts";

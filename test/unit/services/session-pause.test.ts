@@ -2,7 +2,7 @@
 // backpressure composes with the core's pause while the write buffer is full; reading
 // resumes only when neither wants it paused. Real sockets on this runtime's adapter.
 import { expect, test } from "vitest";
-import type { Service, SessionContext } from "../../../src/services/service.ts";
+import type { Service, SessionContext } from "../../../src/server/service.ts";
 import { pattern, waitFor } from "../../support/sockets.ts";
 import { openRaw, type Running, serve, text } from "./support.ts";
 

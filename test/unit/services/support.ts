@@ -5,7 +5,7 @@ import type { Host, Runtime } from "../../../src/host.ts";
 import { createLogger, type Logger } from "../../../src/log.ts";
 import type { ServerOptions } from "../../../src/server/options.ts";
 import { Server } from "../../../src/server/server.ts";
-import type { Service } from "../../../src/services/service.ts";
+import type { Service } from "../../../src/server/service.ts";
 import type { Addr, Conn, Transport } from "../../../src/transport.ts";
 import { runCli } from "../../../src/cli/main.ts";
 import { loadRuntime } from "../../support/runtime.ts";

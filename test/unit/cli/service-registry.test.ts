@@ -1,7 +1,7 @@
 // The service registry and the serve flags that pick and configure a service.
 import { describe, expect, test } from "vitest";
-import { findService, ServiceConfigError, services } from "../../../src/services/registry.ts";
-import { cli } from "./support.ts";
+import { findService, ServiceConfigError, services } from "../../../src/cli/service-registry.ts";
+import { cli } from "../services/support.ts";
 
 describe("registry", () => {
   test("every service has its well-known port + 7000 (app: 7065)", () => {

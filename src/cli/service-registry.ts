@@ -2,14 +2,14 @@
 // service flags (--framing, --data) each one takes.
 
 import { dictionaryFrom } from "../app/dictionary.ts";
-import { appService } from "./app.ts";
-import { chargenService } from "./chargen.ts";
-import { daytimeService } from "./daytime.ts";
-import { discardService } from "./discard.ts";
-import { echoService } from "./echo.ts";
-import { framedEchoService } from "./framed-echo.ts";
-import type { Service } from "./service.ts";
-import { timeService } from "./time.ts";
+import { appService } from "../services/app.ts";
+import { chargenService } from "../services/chargen.ts";
+import { daytimeService } from "../services/daytime.ts";
+import { discardService } from "../services/discard.ts";
+import { echoService } from "../services/echo.ts";
+import { framedEchoService } from "../services/framed-echo.ts";
+import type { Service } from "../server/service.ts";
+import { timeService } from "../services/time.ts";
 
 /** Settings a service may need from the command line. */
 export interface ServiceConfig {

@@ -4,7 +4,7 @@
 
 import type { Addr } from "../transport.ts";
 import type { Logger } from "../log.ts";
-import type { ServerOptions } from "../server/options.ts";
+import type { ServerOptions } from "./options.ts";
 
 /** What a service session may do with its connection. */
 export interface SessionContext {
