@@ -1,5 +1,6 @@
-// switchboard as a library: the runtime-agnostic core. Pair it with one adapter
-// (`switchboard/node`, `switchboard/bun`, `switchboard/deno` on npm; `./deno` on JSR).
+// switchboard as a library: the runtime-agnostic core (no CLI, no Host). Pair it with one
+// adapter: `switchboard/node`, `switchboard/bun`, `switchboard/deno` on npm (each with a
+// one-call `serve()`), `./deno` on JSR. The command line is `switchboard/cli`.
 
 export type { Addr, Conn, ConnectOptions, ConnHandler, Listener, ListenOptions, Transport } from "./transport.ts";
 export {
@@ -11,18 +12,30 @@ export {
   NetError,
 } from "./transport.ts";
 export type { NetErrorCode } from "./transport.ts";
-export type { Host, Output, Runtime, Signal, StdOutput } from "./host.ts";
-export { FileError, netCode } from "./net-errors.ts";
+export type { Output } from "./host.ts";
+export { netCode } from "./net-errors.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
-export { createLogger, silentLogger } from "./log.ts";
-export type { LogFormat, Logger, LogLevel } from "./log.ts";
+export { createLogger, formatLine, silentLogger } from "./log.ts";
+export type { LogFields, LogFormat, Logger, LogLevel } from "./log.ts";
+
+export { serveWith } from "./serve.ts";
+export type { AbortSignalLike, ServeHandle, ServeOptions, ServeRuntime } from "./serve.ts";
 
 export { Server } from "./server/server.ts";
 export type { ServerConfig, ServerStats } from "./server/server.ts";
-export { checkOption, DEFAULT_DEADLINES, defaultOptions, OPTION_RANGES, resolveOptions } from "./server/options.ts";
+export {
+  checkOption,
+  DEFAULT_DEADLINES,
+  DEFAULT_MAX_IN_FLIGHT,
+  defaultOptions,
+  OPTION_RANGES,
+  resolveOptions,
+} from "./server/options.ts";
 export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/options.ts";
-export type { PolicyReason } from "./server/close-reasons.ts";
+export type { CloseCounters, PolicyReason } from "./server/close-reasons.ts";
+export type { RateLimitedLog } from "./server/rate-limited-log.ts";
+export type { ConnectionHost } from "./server/connection.ts";
 
 export type { Service, Session, SessionContext } from "./server/service.ts";
 export { framedService } from "./services/framed.ts";
@@ -35,11 +48,32 @@ export { timeService } from "./services/time.ts";
 export { framedEchoService } from "./services/framed-echo.ts";
 export { appService } from "./services/app.ts";
 export type { AppServiceOptions, RequestHandler } from "./services/app.ts";
+export { errorReply, handleRequest } from "./app/handler.ts";
 export type { AppReply } from "./app/handler.ts";
-export { AppClient, AppClientError } from "./app/client.ts";
-export { appEnvelope, encodeMessage, makeHeader } from "./app/envelope.ts";
+export { DEFAULT_DICTIONARY, dictionaryFrom } from "./app/dictionary.ts";
+export type { Dictionary } from "./app/dictionary.ts";
+export {
+  binaryMessage,
+  CLIENT_BINARY_TYPE,
+  decodeJson,
+  isJson,
+  JSON_TYPE,
+  jsonMessage,
+  SERVER_BINARY_TYPE,
+} from "./app/content.ts";
+export { AppProtocolError } from "./app/errors.ts";
+export type { AppErrorReason } from "./app/errors.ts";
+export { AppClient, AppClientError, CLIENT_LIMITS } from "./app/client.ts";
+export { SilenceError } from "./silence.ts";
+export {
+  appEnvelope,
+  AppEnvelopeCodec,
+  DEFAULT_MAX_CONTENT,
+  DEFAULT_MAX_HEADER,
+  encodeMessage,
+  makeHeader,
+} from "./app/envelope.ts";
 export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";
 
 export * from "./codec/index.ts";
-export { runCli } from "./cli/main.ts";
 export { VERSION } from "./version.ts";

@@ -1,3 +1,26 @@
-// switchboard/bun: the Bun adapter for library users (the CLI is adapters/bun/main.ts).
-export { bunTransport } from "./transport.ts";
-export { bunHost } from "./host.ts";
+// switchboard/bun: the Bun adapter for library users, and `serve()` on it (the CLI is
+// adapters/bun/main.ts).
+import { type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
+import { bunHost } from "./host.ts";
+import { bunTransport } from "./transport.ts";
+
+export { bunHost, bunTransport };
+export type { ServeHandle, ServeOptions };
+
+/**
+ * Start `options.service` on `options.listen` with Bun's adapter, and resolve once every
+ * address is bound (all or nothing). Logs to stderr unless given `log`; SIGINT/SIGTERM
+ * are left alone unless `handleSignals: true`. Stop it with `handle.shutdown()` (graceful).
+ *
+ * ```ts
+ * const handle = await serve({ listen: "127.0.0.1:7070", service, handleSignals: true });
+ * ```
+ */
+export function serve(options: ServeOptions): Promise<ServeHandle> {
+  return serveWith({
+    transport: bunTransport,
+    onSignal: (signal, fn) => bunHost.onSignal(signal, fn),
+    openFileLimit: () => bunHost.openFileLimit(),
+    stderr: bunHost.stderr,
+  }, options);
+}

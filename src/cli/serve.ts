@@ -35,7 +35,7 @@ import {
 import { DataFileError, DEFAULT_MAX_DATA, loadDataFile, MAX_DATA_LIMIT } from "./data-file.ts";
 import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
-import { StopSignals } from "./stop-signals.ts";
+import { StopSignals } from "../server/stop-signals.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],

@@ -23,3 +23,5 @@ export { readToEof, ReadToEofCodec } from "./read-to-eof.ts";
 export type { ReadToEofOptions } from "./read-to-eof.ts";
 export { FRAMING_NAMES, FRAMING_SPECS, framingFactory, parseFraming } from "./framing-spec.ts";
 export type { FramingOptions } from "./framing-spec.ts";
+export { textLines, TextLinesCodec } from "./text-lines.ts";
+export type { TextLinesOptions } from "./text-lines.ts";

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type CliRuntime, descendants, ROOT, startServer } from "../support/cli.ts";
 import { BIN, dropNpmEnv, echoOnce, inDir, run, tryRun } from "../support/package.ts";
+import { waitFor } from "../support/sockets.ts";
 import { CONSUMER, CONSUMER_WITH_TYPE_ERRORS } from "./package-consumer.ts";
 
 dropNpmEnv();
@@ -65,7 +66,17 @@ async function serveAndEcho(
 
 test("the tarball is publishable: built JS, declarations and the bin; no sources or tests", () => {
   const files = run("tar", ["-tzf", tarball], tmp).split("\n").filter(Boolean);
-  for (const f of ["dist/adapters/bin.js", "dist/src/index.js", "dist/src/index.d.ts", "README.md", "package.json"]) {
+  for (
+    const f of [
+      "dist/adapters/bin.js",
+      "dist/src/index.js",
+      "dist/src/index.d.ts",
+      "dist/src/cli/index.js",
+      "dist/src/cli/index.d.ts",
+      "README.md",
+      "package.json",
+    ]
+  ) {
     expect(files).toContain(`package/${f}`);
   }
   for (const rt of ["node", "bun", "deno"]) {
@@ -73,7 +84,7 @@ test("the tarball is publishable: built JS, declarations and the bin; no sources
     expect(files).toContain(`package/dist/adapters/${rt}/index.d.ts`);
   }
   expect(files.filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))).toEqual([]);
-  expect(files.filter((f) => f.startsWith("package/test/"))).toEqual([]);
+  expect(files.filter((f) => f.startsWith("package/test/") || f.startsWith("package/docs/examples/"))).toEqual([]);
   const installed = JSON.parse(readFileSync(join(project, "node_modules", NAME, "package.json"), "utf8"));
   expect(installed.private).toBeUndefined();
   expect(installed.dependencies ?? {}).toEqual({}); // why an offline install can work
@@ -150,7 +161,7 @@ describe("a consumer file importing the library", () => {
   const tsc = `${ROOT}node_modules/typescript/bin/tsc`;
   const flags = ["--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022"];
 
-  test(`type-checks with tsc --strict against ${NAME}, ${NAME}/node, /bun and /deno (and a wrong use fails)`, () => {
+  test(`type-checks with tsc --strict against ${NAME}, ${NAME}/node, /bun, /deno and /cli (and a wrong use fails)`, () => {
     writeFileSync(join(project, "consumer.ts"), CONSUMER);
     writeFileSync(join(project, "wrong.ts"), CONSUMER_WITH_TYPE_ERRORS);
     // No @types/node: the package's declarations must stand on their own.
@@ -166,19 +177,26 @@ describe("a consumer file importing the library", () => {
     ["bun", () => [`${BIN}bun`, [join(project, "consumer.ts")]]],
     ["deno", () => [`${BIN}deno`, ["run", "--allow-net", join(project, "consumer.ts")]]],
   ];
-  test.each(runs)("serves echo on %s with that runtime's adapter", async (runtime, command) => {
-    expect(existsSync(join(project, "out/consumer.js")), "needs the type-check test's output").toBe(true);
-    const server = await startServer(runtime, [], {
-      command: command(),
-      wrap: inDir(project, { DENO_DIR: join(tmp, "deno-dir") }),
-      startTimeoutMs: 60_000,
-    });
-    try {
-      expect(server.log()).toContain(`runtime=${runtime}`);
-      expect(await echoOnce(server.port, "hello, library\n")).toBe("hello, library\n");
-    } finally {
-      server.child.stdin!.end(); // the consumer stops at EOF on stdin
-      expect((await server.exited).code).toBe(0);
-    }
-  });
+  test.each(runs)(
+    "serves echo on %s with that runtime's adapter, by Server and by serve()",
+    async (runtime, command) => {
+      expect(existsSync(join(project, "out/consumer.js")), "needs the type-check test's output").toBe(true);
+      const server = await startServer(runtime, [], {
+        command: command(),
+        wrap: inDir(project, { DENO_DIR: join(tmp, "deno-dir") }),
+        startTimeoutMs: 60_000,
+      });
+      try {
+        expect(server.log()).toContain(`runtime=${runtime}`);
+        await waitFor(() => server.addrs.length === 2, "the listening line of serve()");
+        for (const addr of server.addrs) {
+          const port = Number(addr.slice(addr.lastIndexOf(":") + 1));
+          expect(await echoOnce(port, "hello, library\n")).toBe("hello, library\n");
+        }
+      } finally {
+        server.child.stdin!.end(); // the consumer stops at EOF on stdin
+        expect((await server.exited).code).toBe(0);
+      }
+    },
+  );
 });

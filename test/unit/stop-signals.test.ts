@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { REPEAT_WINDOW_MS, StopSignals } from "../../src/cli/stop-signals.ts";
+import { REPEAT_WINDOW_MS, StopSignals } from "../../src/server/stop-signals.ts";
 
 describe("stop signals", () => {
   test("first drains; a repeat within the window is the same request; a later one aborts", () => {
