@@ -45,6 +45,8 @@ export interface FramedServiceOptions<In, Out> {
    * pauses. Default: the server's `maxInFlight` option (64).
    */
   maxInFlight?: number;
+  /** Called once when the connection is gone, whatever the reason (e.g. to forget its subscriptions). */
+  onClose?(ctx: SessionContext): void;
 }
 
 /** A service that runs `options` for each connection. */
@@ -126,6 +128,7 @@ class FramedSession<In, Out> implements Session {
     this.#stopped = true;
     this.#pending.clear();
     this.#queue.clear();
+    this.o.onClose?.(this.ctx);
   }
 
   /**

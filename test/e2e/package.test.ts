@@ -3,12 +3,12 @@
 // empty npm cache, into an empty project, globally with --prefix, and run through npx. Its
 // `switchboard` bin serves echo over TCP on Node, Bun and Deno; a consumer file importing
 // the library type-checks with tsc --strict (nodenext) and serves echo on all three.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type CliRuntime, descendants, ROOT, startServer } from "../support/cli.ts";
-import { BIN, dropNpmEnv, echoOnce, inDir, run, tryRun } from "../support/package.ts";
+import { BIN, dropNpmEnv, echoOnce, inDir, packPackage, run, tryRun } from "../support/package.ts";
 import { waitFor } from "../support/sockets.ts";
 import { CONSUMER, CONSUMER_WITH_TYPE_ERRORS } from "./package-consumer.ts";
 
@@ -24,13 +24,7 @@ let checkout = ""; // a clean copy of the sources the package is built from
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "sb-package-"));
-  checkout = join(tmp, "checkout");
-  for (const f of ["package.json", "README.md", "tsconfig.json", "tsconfig.build.json", "docs", "src", "adapters"]) {
-    cpSync(join(ROOT, f), join(checkout, f), { recursive: true });
-  }
-  symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules")); // typescript for prepack
-  run("npm", ["pack", "--pack-destination", tmp], checkout);
-  tarball = join(tmp, `${NAME}-${PKG.version}.tgz`);
+  ({ checkout, tarball } = packPackage(tmp));
   npmCache = join(tmp, "npm-cache");
   project = join(tmp, "project");
   mkdirSync(project);

@@ -1,7 +1,9 @@
 // Helpers for the distribution tests (npm package, deno run <url>): run a tool to
 // completion, echo one message over TCP, and start a command in a given directory.
 import { execFileSync } from "node:child_process";
+import { cpSync, readFileSync, symlinkSync } from "node:fs";
 import { createConnection } from "node:net";
+import { join } from "node:path";
 import { ROOT } from "./cli.ts";
 
 export const BIN = `${ROOT}node_modules/.bin/`;
@@ -71,4 +73,20 @@ export function inDir(cwd: string, env: Record<string, string> = {}): string[] {
  */
 export function dropNpmEnv(): void {
   for (const k of Object.keys(process.env)) if (k.startsWith("npm_")) delete process.env[k];
+}
+
+/**
+ * `npm pack` this package as a maintainer would publish it: in a clean copy of the sources
+ * (`tmp`/checkout, no dist/: the prepack script must build one), into `tmp`.
+ * Returns the checkout and the tarball's path.
+ */
+export function packPackage(tmp: string): { checkout: string; tarball: string } {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { name: string; version: string };
+  const checkout = join(tmp, "checkout");
+  for (const f of ["package.json", "README.md", "tsconfig.json", "tsconfig.build.json", "docs", "src", "adapters"]) {
+    cpSync(join(ROOT, f), join(checkout, f), { recursive: true });
+  }
+  symlinkSync(join(ROOT, "node_modules"), join(checkout, "node_modules")); // typescript for prepack
+  run("npm", ["pack", "--pack-destination", tmp], checkout);
+  return { checkout, tarball: join(tmp, `${pkg.name}-${pkg.version}.tgz`) };
 }
