@@ -1,14 +1,7 @@
 // A framed client on the Transport: sends lines, collects one reply line per line sent,
 // and gives up after `timeoutMs` (connecting included). Runtime-free: pass any Transport.
 
-import {
-  type Addr,
-  ByteQueue,
-  type Conn,
-  decodeFrames,
-  textLines,
-  type Transport,
-} from "switchboard";
+import { type Addr, ByteQueue, type Conn, decodeFrames, textLines, type Transport } from "switchboard";
 
 export function ask(
   transport: Transport,

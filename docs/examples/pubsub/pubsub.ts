@@ -10,12 +10,7 @@
 // and its connection closed after what is queued (the write deadline cuts it if it never
 // reads). So a slow subscriber cannot stall the others, and costs at most its buffer.
 
-import {
-  framedService,
-  type Service,
-  type SessionContext,
-  textLines,
-} from "switchboard";
+import { framedService, type Service, type SessionContext, textLines } from "switchboard";
 
 export function pubsub(): Service {
   const topics = new Map<string, Set<SessionContext>>();
