@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import { delimited } from "../../../src/codec/index.ts";
 import { framedService } from "../../../src/services/framed.ts";
-import { sleep } from "../../support/sockets.ts";
+import { sleep, waitFor } from "../../support/sockets.ts";
 import { serve, str, talk, text, trickle } from "./support.ts";
 
 /** The uppercase line server: the whole service. */
@@ -23,6 +23,28 @@ describe("framedService", () => {
       expect(r.gotEnd).toBe(true);
       const t = await trickle(s, text("slow\nly\n"));
       expect(str(t.received)).toBe("SLOW\nLY\n");
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test("onClose runs once per connection, whichever way it ended, with that connection's context", async () => {
+    const closed: number[] = [];
+    const opened: number[] = [];
+    const s = await serve(framedService<Uint8Array, Uint8Array>({
+      name: "tracked",
+      decoder: (ctx) => {
+        opened.push(ctx.id);
+        return delimited({ maxLength: 8 });
+      },
+      handle: (line) => line,
+      onClose: (ctx) => void closed.push(ctx.id),
+    }));
+    try {
+      await talk(s.addr, [text("fine\n")]); // ends after the half-close
+      await talk(s.addr, [text("far too long for it\n")]); // a codec error closes it
+      await waitFor(() => closed.length === 2, "both closes");
+      expect(closed.sort()).toEqual(opened.sort());
     } finally {
       await s.stop();
     }
