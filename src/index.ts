@@ -13,7 +13,7 @@ export {
 } from "./transport.ts";
 export type { NetErrorCode } from "./transport.ts";
 export type { Output } from "./host.ts";
-export { netCode } from "./net-errors.ts";
+export { netCode, SENTENCES as NET_ERROR_SENTENCES } from "./net-errors.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";
 export { formatDuration, parseDuration } from "./duration.ts";
 export { createLogger, formatLine, silentLogger } from "./log.ts";

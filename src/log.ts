@@ -2,17 +2,26 @@
 
 import type { Output } from "./host.ts";
 
+/** Severity of a log line; a logger writes its level and above. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
+/** `text`: `TIME LEVEL msg key=value ...`; `json`: one JSON object per line. */
 export type LogFormat = "text" | "json";
+/** The key=value fields of a log line; `undefined` ones are left out. */
 export type LogFields = Record<string, string | number | boolean | undefined>;
 
 const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** Where the core logs events; any object with these methods will do. */
 export interface Logger {
+  /** One line at `level`. */
   log(level: LogLevel, msg: string, fields?: LogFields): void;
+  /** One line at debug (per-connection lines). */
   debug(msg: string, fields?: LogFields): void;
+  /** One line at info (listening, shutting down). */
   info(msg: string, fields?: LogFields): void;
+  /** One line at warn (limits acting, odd peers). */
   warn(msg: string, fields?: LogFields): void;
+  /** One line at error (failures). */
   error(msg: string, fields?: LogFields): void;
   /**
    * Whether lines of `level` are written. Hot paths ask once, up front, so that a line
@@ -42,6 +51,7 @@ export function formatLine(
   return line + "\n";
 }
 
+/** A logger writing `format` lines of `minLevel` and above to `out` (default: text, info). */
 export function createLogger(out: Output, format: LogFormat = "text", minLevel: LogLevel = "info"): Logger {
   const min = LEVELS[minLevel];
   const log = (level: LogLevel, msg: string, fields?: LogFields) => {

@@ -7,8 +7,8 @@
 import type { Addr } from "./transport.ts";
 import { formatAddr } from "./addr.ts";
 
-/** The sentence for each code the contract reports (docs/architecture.md lists them too). */
-const SENTENCES = {
+/** The sentence for each code the contract reports (docs/architecture.md lists them too); exported as NET_ERROR_SENTENCES. */
+export const SENTENCES = {
   ECONNREFUSED: "connection refused",
   ECONNRESET: "connection reset by peer",
   ECONNABORTED: "connection aborted",

@@ -49,8 +49,11 @@ export interface ServeOptions extends Partial<ServerOptions> {
 
 /** The part of the web-standard `AbortSignal` that `serve()` uses (declared here so no DOM or runtime types are needed). */
 export interface AbortSignalLike {
+  /** True once aborted. */
   readonly aborted: boolean;
+  /** Subscribe to the abort. */
   addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  /** Unsubscribe (when the server stopped some other way). */
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
@@ -72,6 +75,7 @@ export interface ServeHandle {
 
 /** What `serveWith` needs from a runtime besides its Transport (each per-runtime entry supplies it). */
 export interface ServeRuntime {
+  /** The runtime's sockets. */
   transport: Transport;
   /** Subscribe to a process signal; returns the unsubscribe. Needed only for `handleSignals`. */
   onSignal?(signal: "SIGINT" | "SIGTERM", fn: () => void): () => void;

@@ -7,6 +7,7 @@ import type { Codec } from "./codec.ts";
 import { DelimitedCodec } from "./delimited.ts";
 import { MalformedFrame } from "./errors.ts";
 
+/** Options of `textLines()`. */
 export interface TextLinesOptions {
   /** Longest line in bytes (UTF-8), "\n" excluded. Default 1 MiB. */
   maxLength?: number;
@@ -14,15 +15,18 @@ export interface TextLinesOptions {
   stripCr?: boolean;
 }
 
+/** UTF-8 text lines ending in "\n": frames are strings without the line end. */
 export class TextLinesCodec implements Codec<string> {
   readonly #bytes: DelimitedCodec;
   readonly #decoder = new TextDecoder("utf-8", { fatal: true });
   readonly #encoder = new TextEncoder();
 
+  /** Throws a RangeError for a bad `maxLength`. */
   constructor(options: TextLinesOptions = {}) {
     this.#bytes = new DelimitedCodec({ maxLength: options.maxLength, stripCr: options.stripCr ?? true });
   }
 
+  /** The longest line accepted, in bytes. */
   get maxLength(): number {
     return this.#bytes.maxLength;
   }

@@ -3,6 +3,7 @@
 
 import { MAX_DURATION_MS } from "../duration.ts";
 
+/** Per-connection deadlines, in milliseconds; 0 disables one. */
 export interface Deadlines {
   /** No bytes in either direction for this long: close. Default 60 000 (1 min); 0 disables. */
   idleMs: number;
@@ -25,6 +26,7 @@ export interface Deadlines {
   keepAliveMs: number;
 }
 
+/** Admission and resource limits. */
 export interface Limits {
   /**
    * Concurrent connections in all; over it a new connection is closed at once. Default:
@@ -55,8 +57,10 @@ export interface Limits {
   maxInFlight: number;
 }
 
+/** Every limit and deadline of a server; each has a default (`defaultOptions()`). */
 export interface ServerOptions extends Deadlines, Limits {}
 
+/** The default deadlines: idle 60 s, frame 10 s, write 30 s, linger 5 s, drain 8 s, keepalive 30 s. */
 export const DEFAULT_DEADLINES: Deadlines = {
   idleMs: 60_000,
   frameMs: 10_000,
@@ -80,6 +84,7 @@ export function defaultMaxConns(openFileLimit: number | undefined): number {
   return Math.max(1, Math.floor(openFileLimit * 0.9) - FD_HEADROOM);
 }
 
+/** Every option at its default (`maxConns` from `openFileLimit`). */
 export function defaultOptions(openFileLimit?: number): ServerOptions {
   return {
     ...DEFAULT_DEADLINES,
@@ -94,7 +99,9 @@ export function defaultOptions(openFileLimit?: number): ServerOptions {
 
 /** The range each option accepts: whole numbers from `min` to `max`. */
 export interface OptionRange {
+  /** Smallest value accepted. */
   min: number;
+  /** Largest value accepted. */
   max: number;
 }
 

@@ -18,14 +18,18 @@ const ABORT_GRACE_MS = 2000;
 /** Budget of the debug conn-open/conn-close lines, so that a connection flood cannot flood the log. */
 export const CONN_LINES_PER_SECOND = 1000;
 
+/** What a Server is made of; only `transport` and `service` are required. */
 export interface ServerConfig {
+  /** The sockets to listen through (one runtime's adapter, e.g. `nodeTransport`). */
   transport: Transport;
+  /** What every accepted connection runs. */
   service: Service;
   /**
    * Limits and deadlines; each field left out (or `undefined`) keeps its default. Every
    * value is checked: a RangeError names the option (`maxConns must be a whole number >= 1, got NaN`).
    */
   options?: Partial<ServerOptions>;
+  /** Where events are logged (limits acting, errors). Default: nowhere (`silentLogger`). */
   log?: Logger;
   /** Open-file limit, for the default maxConns. */
   openFileLimit?: number;
@@ -33,10 +37,15 @@ export interface ServerConfig {
   connLinesPerSecond?: number;
 }
 
+/** Counters of a server's life so far. */
 export interface ServerStats {
+  /** Connections open now. */
   connections: number;
+  /** Connections admitted since start. */
   accepted: number;
+  /** Connections refused by an admission limit (maxConns, per-source caps). */
   refused: number;
+  /** Connections closed by a limit or deadline, per reason (`idle`, `frame-timeout`, ...). */
   closedByPolicy: Record<string, number>;
 }
 
@@ -47,10 +56,19 @@ function sweepInterval(o: ServerOptions): number {
   return Math.min(1000, Math.max(25, Math.floor(shortest / 10)));
 }
 
+/**
+ * The server core: accepts through a Transport, admits each connection against the limits,
+ * runs the deadlines, and drains gracefully on `shutdown()`. `serve()` (per-runtime entries)
+ * is the one-call way to start one.
+ */
 export class Server implements ConnectionHost {
+  /** The options in effect: the defaults with the given ones laid over them. */
   readonly options: Readonly<ServerOptions>;
+  /** Where the server logs. */
   readonly log: Logger;
+  /** Policy-close counters per reason. */
   readonly counters: CloseCounters;
+  /** Every listener bound so far (closed by `shutdown()`). */
   readonly listeners: Listener[] = [];
   #draining = false;
   readonly #transport: Transport;
@@ -67,6 +85,7 @@ export class Server implements ConnectionHost {
   /** Per-connection debug lines (conn-open, conn-close): only when the logger writes debug lines. */
   readonly connLines: RateLimitedLog | undefined;
 
+  /** Throws a RangeError/TypeError naming a bad or unknown option. Binds nothing yet: see `listen`. */
   constructor(config: ServerConfig) {
     this.options = resolveOptions(config.options, config.openFileLimit);
     this.log = config.log ?? silentLogger;
@@ -83,14 +102,17 @@ export class Server implements ConnectionHost {
     }
   }
 
+  /** True once `shutdown()` has begun. */
   get draining(): boolean {
     return this.#draining;
   }
 
+  /** Connections open now. */
   get connections(): number {
     return this.#connections.size;
   }
 
+  /** A snapshot of the counters. */
   stats(): ServerStats {
     return {
       connections: this.#connections.size,

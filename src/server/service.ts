@@ -8,9 +8,13 @@ import type { ServerOptions } from "./options.ts";
 
 /** What a service session may do with its connection. */
 export interface SessionContext {
+  /** The connection's id, unique in the process (for logs and maps). */
   readonly id: number;
+  /** The peer's address. */
   readonly remote: Addr;
+  /** The server's options in effect (e.g. `maxFrame` for a codec's limit). */
   readonly options: Readonly<ServerOptions>;
+  /** The server's logger. */
   readonly log: Logger;
   /**
    * Queue bytes for the peer (never dropped). Returns false once the write buffer is
@@ -59,7 +63,9 @@ export interface Session {
   framesDone?(): number;
 }
 
+/** A kind of connection: `open` makes one session per accepted connection. */
 export interface Service {
+  /** For logs (`listening ... service=NAME`). */
   readonly name: string;
   /** Called for each new connection, before any data. */
   open(ctx: SessionContext): Session;

@@ -12,6 +12,7 @@ import { Fifo } from "./fifo.ts";
 import type { Service, Session, SessionContext } from "../server/service.ts";
 import { writePieces } from "./write-pieces.ts";
 
+/** How `framedService` runs each connection: a codec and a frame handler, with optional hooks. */
 export interface FramedServiceOptions<In, Out> {
   /** The service name (logs). */
   name: string;
