@@ -30,3 +30,23 @@ test("deno publish --dry-run passes; the package holds src/, adapters/deno/ and 
     rmSync(denoDir, { recursive: true, force: true });
   }
 });
+
+test("every type a public signature mentions is exported from its entry (deno doc --lint: no private-type-ref)", async () => {
+  const denoDir = mkdtempSync(join(tmpdir(), "sb-doc-"));
+  try {
+    const entries = ["src/index.ts", "src/cli/index.ts", "adapters/node/index.ts", "adapters/bun/index.ts"];
+    const [cmd, ...pre] = inDir(ROOT, { DENO_DIR: denoDir, NO_COLOR: "1" });
+    const r = await runCli("deno", [], {
+      command: [cmd!, [...pre, `${BIN}deno`, "doc", "--lint", ...entries, "adapters/deno/index.ts"]],
+      timeoutMs: 120_000,
+    });
+    const out = r.stdout.toString() + r.stderr;
+    expect(out).toMatch(/missing-jsdoc|Checked/); // it ran and linted (missing JSDoc is not checked here)
+    const privateRefs = out.split("\n").filter((l) =>
+      l.includes("private-type-ref") || l.includes("references private")
+    );
+    expect(privateRefs).toEqual([]);
+  } finally {
+    rmSync(denoDir, { recursive: true, force: true });
+  }
+});
