@@ -2,7 +2,8 @@
 // dist/: its prepack script must build one); the tarball is installed offline, with an
 // empty npm cache, into an empty project, globally with --prefix, and run through npx. Its
 // `switchboard` bin serves echo over TCP on Node, Bun and Deno; a consumer file importing
-// the library type-checks with tsc --strict (nodenext) and serves echo on all three.
+// the library (the core, each runtime's entry with its serve(), and switchboard/cli)
+// type-checks with tsc --strict (nodenext) and serves echo on all three.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -164,6 +165,7 @@ describe("a consumer file importing the library", () => {
     expect(wrong.code).toBe(1);
     expect(wrong.output).toContain("TS2322"); // a Transport is not a number: the types are real, not any
     expect(wrong.output).toContain("TS2305"); // no such export
+    expect(wrong.output).toMatch(/has no exported member '?runCli/); // the core entry has no CLI
   });
 
   const runs: [CliRuntime, () => [string, string[]]][] = [
