@@ -129,6 +129,8 @@ export async function serveWith(runtime: ServeRuntime, options: ServeOptions): P
     stopping ??= (async () => {
       try {
         await server.shutdown();
+        const { accepted, refused } = server.stats();
+        server.log.info("stopped", { service: service.name, accepted, refused });
       } finally {
         // Nothing of ours keeps the process alive once stopped.
         for (const off of unsubscribe.splice(0)) off();

@@ -139,7 +139,7 @@ describe.each(CLI_RUNTIMES)("on %s", (runtime) => {
       expect(client, client.stderr).toMatchObject({ code: 0, stdout: "HELLO\nSWITCHBOARD\n" });
       expect(await server.stop()).toBe(0);
       stopped = true;
-      expect(server.log()).toMatch(/shutting down signal=SIGTERM/);
+      expect(server.log()).toMatch(/shutting down signal=SIGTERM[\s\S]*stopped service=uppercase accepted=2/);
       // Nothing listens there now: the client fails by itself, saying why.
       const refused = await runClient(runtime, [`127.0.0.1:${server.port}`, "hello"]);
       expect(refused.code).not.toBe(0);

@@ -57,6 +57,7 @@ test("serve() binds every address given (string and Addr), answers on each, and 
   await h.shutdown();
   await h.finished;
   expect(h.server.connections).toBe(0);
+  expect(lines.at(-1)).toMatch(/INFO +stopped service=upper accepted=2 refused=0/);
   await expect(sb.AppClient.connect(transport, h.addrs[0]!)).rejects.toThrow(/ECONNREFUSED/);
 });
 
