@@ -75,8 +75,9 @@ export class ConnectError extends NetError {
   override name = "ConnectError";
   /** The message without its "cannot connect to ADDR: " prefix: "connection refused (ECONNREFUSED)". */
   readonly reason: string;
-  constructor(readonly addr: Addr, code: NetErrorCode, detail?: string) {
-    const reason = reasonWith(code, detail);
+  /** `hint`: what the user can do, when the runtime says (a missing Deno permission flag). */
+  constructor(readonly addr: Addr, code: NetErrorCode, detail?: string, hint?: string) {
+    const reason = withHint(reasonWith(code, detail), hint);
     super(code, `cannot connect to ${formatAddr(addr)}: ${reason}`);
     this.reason = reason;
   }
@@ -87,8 +88,8 @@ export class ListenError extends NetError {
   override name = "ListenError";
   /** The message without its "cannot listen on ADDR: " prefix: "address already in use (EADDRINUSE)". */
   readonly reason: string;
-  constructor(readonly addr: Addr, code: NetErrorCode, detail?: string) {
-    const reason = reasonWith(code, detail);
+  constructor(readonly addr: Addr, code: NetErrorCode, detail?: string, hint?: string) {
+    const reason = withHint(reasonWith(code, detail), hint);
     super(code, `cannot listen on ${formatAddr(addr)}: ${reason}`);
     this.reason = reason;
   }
@@ -112,12 +113,17 @@ export class ConnError extends NetError {
  */
 export class FileError extends NetError {
   override name = "FileError";
-  constructor(readonly path: string, code: NetErrorCode, detail?: string) {
-    super(code, netReason(code, detail));
+  constructor(readonly path: string, code: NetErrorCode, detail?: string, hint?: string) {
+    super(code, withHint(netReason(code, detail), hint));
   }
 }
 
 function reasonWith(code: NetErrorCode, detail: string | undefined): string {
   if (code === "ETIMEDOUT" && detail) return `${detail} (${code})`;
   return netReason(code, detail);
+}
+
+/** "permission denied (EACCES); run deno with --allow-net": the sentence stays the same everywhere. */
+function withHint(reason: string, hint: string | undefined): string {
+  return hint ? `${reason}; ${hint}` : reason;
 }

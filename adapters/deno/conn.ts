@@ -24,6 +24,8 @@ const INITIAL_READ = 4 * 1024;
 const MAX_READ = 256 * 1024;
 /** Small queued chunks are merged into one write of up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
+/** After a failed write, how long what the peer sent before its reset may take to be read. */
+const WRITE_FAILURE_READ_MS = 2000;
 
 /**
  * The accepted end of a unix connection has no path (null); both ends report the
@@ -65,6 +67,8 @@ export class DenoConnImpl implements Conn {
 
   #closed = false;
   #error: ErrnoError | undefined;
+  /** A write failed while reading ran: what the peer sent before its reset is read first. */
+  #writeFailed: { err: unknown; timer: ReturnType<typeof setTimeout> } | undefined;
 
   constructor(conn: DenoConn, unixPath: string | undefined, handler: ConnHandler, highWaterMark: number) {
     this.#conn = conn;
@@ -84,7 +88,7 @@ export class DenoConnImpl implements Conn {
   }
 
   write(bytes: Uint8Array): boolean {
-    if (this.#writeShut || this.#closed) return false;
+    if (this.#writeShut || this.#closed || this.#writeFailed) return false;
     if (bytes.length > 0) {
       this.#queue.push(bytes);
       if (!this.#writing) this.#flush();
@@ -109,7 +113,7 @@ export class DenoConnImpl implements Conn {
   }
 
   end(): void {
-    if (this.#writeShut || this.#closed) return;
+    if (this.#writeShut || this.#closed || this.#writeFailed) return;
     this.#writeShut = true;
     if (!this.#writing) void this.#sendFin();
   }
@@ -125,6 +129,10 @@ export class DenoConnImpl implements Conn {
     if (this.#closed) return;
     if (mode === "abort") {
       this.#finish(undefined);
+      return;
+    }
+    if (this.#writeFailed) {
+      this.#fail(this.#writeFailed.err);
       return;
     }
     this.#writeShut = true;
@@ -179,14 +187,15 @@ export class DenoConnImpl implements Conn {
       try {
         n = await this.#conn.read(buf);
       } catch (err) {
-        this.#fail(err);
+        this.#fail(this.#writeFailed?.err ?? err);
         return;
       }
       // A read already in flight when pause() was called: hold its result until resume().
       while (this.#paused && !this.#closed) await this.#waitResume();
       if (this.#closed) return;
       if (n === null) {
-        this.#onEof();
+        if (this.#writeFailed) this.#fail(this.#writeFailed.err);
+        else this.#onEof();
         return;
       }
       if (n === 0) continue;
@@ -253,7 +262,17 @@ export class DenoConnImpl implements Conn {
 
   readonly #onWriteError = (err: unknown): void => {
     this.#writing = false;
-    this.#fail(err);
+    if (this.#closed || this.#writeFailed) return;
+    // The peer may have answered before it reset (an error reply, then RST): the kernel
+    // still holds those bytes, and closing now would throw them away. While reading runs,
+    // the read loop hands them over and then meets the reset itself; the write error is
+    // what close reports. Bounded: a read that neither comes nor fails is not waited for.
+    if (this.#paused || this.#readEof) {
+      this.#fail(err);
+      return;
+    }
+    this.#queue.clear();
+    this.#writeFailed = { err, timer: setTimeout(() => this.#fail(err), WRITE_FAILURE_READ_MS) };
   };
 
   /** The queue is empty: fire drain if it was asked for, then the FIN if end() was called. */
@@ -300,6 +319,7 @@ export class DenoConnImpl implements Conn {
     if (this.#closed) return;
     this.#closed = true;
     this.#error ??= err;
+    if (this.#writeFailed) clearTimeout(this.#writeFailed.timer);
     this.#queue.clear();
     this.#needDrain = false;
     try {

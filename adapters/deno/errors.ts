@@ -80,6 +80,18 @@ export function rawDetail(err: unknown): string {
   return toError(err).message;
 }
 
+/**
+ * What to do about a missing permission: Deno's NotCapable names the flag ("... run again
+ * with the --allow-net flag"), which the contract's sentence alone ("permission denied")
+ * would lose. Undefined for every other error.
+ */
+export function permissionHint(err: unknown): string | undefined {
+  const e = toError(err);
+  if (e.name !== "NotCapable") return undefined;
+  const flag = /(--allow-[a-z-]+)/.exec(e.message)?.[1];
+  return flag ? `run deno with ${flag}` : undefined;
+}
+
 /** A socket error as the ConnError that reaches close(conn, err) or onAcceptError. */
 export function connError(err: unknown): ConnError {
   return new ConnError(denoNetCode(err), rawDetail(err));
@@ -87,5 +99,5 @@ export function connError(err: unknown): ConnError {
 
 /** A failed file read as the FileError Host.readFile rejects with. */
 export function fileError(path: string, err: unknown): FileError {
-  return new FileError(path, denoNetCode(err), rawDetail(err));
+  return new FileError(path, denoNetCode(err), rawDetail(err), permissionHint(err));
 }

@@ -45,7 +45,7 @@ import {
 import { AcceptLoop } from "./accept-loop.ts";
 import { DenoConnImpl } from "./conn.ts";
 import { deno, type DenoConn, type DenoListener } from "./deno-types.ts";
-import { denoNetCode, rawDetail } from "./errors.ts";
+import { denoNetCode, permissionHint, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
 
 /** Deno only lets reusePort through with --unstable-net; listenDatagram is gated by the same flag. */
@@ -75,7 +75,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
       });
     }
   } catch (err) {
-    throw new ListenError(addr, denoNetCode(err), rawDetail(err));
+    throw new ListenError(addr, denoNetCode(err), rawDetail(err), permissionHint(err));
   }
 
   const la = listener.addr;
@@ -101,7 +101,8 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
     ? D.connect({ transport: "unix", path: addr.path })
     : D.connect({ transport: "tcp", hostname: addr.hostname, port: addr.port, signal: controller?.signal });
 
-  const fail = (err: unknown): ConnectError => new ConnectError(addr, denoNetCode(err), rawDetail(err));
+  const fail = (err: unknown): ConnectError =>
+    new ConnectError(addr, denoNetCode(err), rawDetail(err), permissionHint(err));
 
   let denoConn: DenoConn;
   if (opts.timeoutMs === undefined) {

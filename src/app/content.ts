@@ -2,6 +2,7 @@
 
 import { type AppMessage, makeHeader } from "./envelope.ts";
 import { AppProtocolError } from "./errors.ts";
+import { parseJson } from "../json-parse.ts";
 
 export const JSON_TYPE = "text/json";
 /** The content types the tutorial's client and server use for binary messages. */
@@ -54,7 +55,7 @@ export function decodeJson(msg: AppMessage): unknown {
   // deno-lint-ignore no-control-regex
   if (ascii && /[^\x00-\x7f]/.test(text)) throw new AppProtocolError("content-not-utf8", "content is not 7-bit ASCII");
   try {
-    return JSON.parse(text);
+    return parseJson(text);
   } catch {
     throw new AppProtocolError("content-not-json", "content is not valid JSON");
   }

@@ -16,6 +16,7 @@ import { concatBytes } from "../bytes.ts";
 import type { ByteQueue, Codec } from "../codec/index.ts";
 import { FrameTooLarge, MalformedFrame } from "../codec/index.ts";
 import { checkCount } from "../codec/limits.ts";
+import { parseJson } from "../json-parse.ts";
 import { AppProtocolError } from "./errors.ts";
 
 export const REQUIRED_HEADERS = ["byteorder", "content-type", "content-encoding", "content-length"] as const;
@@ -106,7 +107,7 @@ export function parseHeader(bytes: Uint8Array, maxContent: number): AppHeader {
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJson(text);
   } catch {
     throw new AppProtocolError("header-not-json", "header is not valid JSON");
   }

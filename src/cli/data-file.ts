@@ -4,6 +4,7 @@
 // before a byte is read, because parsing costs about 15x the file's size in memory.
 
 import type { Host } from "../host.ts";
+import { parseJson } from "../json-parse.ts";
 import type { Logger } from "../log.ts";
 import { formatSize } from "../size.ts";
 import { oneLine } from "./failure.ts";
@@ -61,7 +62,7 @@ export async function loadDataFile(
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = parseJson(text);
   } catch (err) {
     // The runtimes' messages differ and may quote the text (newlines included): kept, on one line.
     throw fail(`not valid JSON (${detail(err).slice(0, 200)})`);

@@ -10,6 +10,7 @@ import { checkReply } from "../app/reply-check.ts";
 import type { AppMessage } from "../app/envelope.ts";
 import { CodecError } from "../codec/index.ts";
 import type { Host, Runtime } from "../host.ts";
+import { parseJson } from "../json-parse.ts";
 import { SilenceError } from "../silence.ts";
 import { ConnectError } from "../transport.ts";
 import {
@@ -107,7 +108,7 @@ async function buildRequest(host: Host, p: Parsed, words: string[]): Promise<App
   if (json !== undefined) {
     if (words.length > 0) throw new UsageError(`unexpected argument "${words[0]}" after --json`);
     try {
-      return jsonMessage(JSON.parse(json));
+      return jsonMessage(parseJson(json));
     } catch {
       throw new UsageError(`--json: not valid JSON: ${json}`);
     }

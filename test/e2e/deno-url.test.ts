@@ -83,11 +83,29 @@ test("deno run --allow-net <url> serve: echoes over TCP, fetches only src/ and a
   expect(readdirSync(cwd)).toEqual([]); // no lock file, no node_modules
 });
 
-test("without --allow-net, serve fails at once with an error that names the flag", async () => {
+/** The last line of stderr: the lines before it are Deno's own "Download URL" lines. */
+const lastLine = (stderr: string) => stderr.trimEnd().split("\n").at(-1);
+
+test("without a permission, serve and send fail at once with the contract's sentence and the flag to add", async () => {
   const { cwd, env } = fresh("no-net");
-  const r = await runCli("deno", ["serve", "--listen", "127.0.0.1:0"], { command: denoRun(cwd, env, []) });
-  expect(r.code).toBe(1);
-  expect(r.stderr).toMatch(/cannot listen on 127\.0\.0\.1:0: .*--allow-net/);
+  const command = denoRun(cwd, env, []);
+  const serve = await runCli("deno", ["serve", "--listen", "127.0.0.1:0"], { command });
+  expect(serve.code).toBe(1);
+  expect(lastLine(serve.stderr)).toBe(
+    "switchboard: cannot listen on 127.0.0.1:0: permission denied (EACCES); run deno with --allow-net",
+  );
+  const send = await runCli("deno", ["send", "127.0.0.1:1", "x"], { command });
+  expect(send.code).toBe(1);
+  expect(lastLine(send.stderr)).toBe(
+    "switchboard: cannot connect to 127.0.0.1:1: permission denied (EACCES); run deno with --allow-net",
+  );
+  const data = await runCli("deno", ["serve", "--service", "app", "--data", "/etc/hostname"], {
+    command: denoRun(cwd, env, ["--allow-net"]),
+  });
+  expect(data.code).toBe(1);
+  expect(lastLine(data.stderr)).toBe(
+    'switchboard: --data "/etc/hostname": cannot read: permission denied (EACCES); run deno with --allow-read',
+  );
 });
 
 test("a unix socket takes --allow-net --allow-read --allow-write (listening without any one of them is refused)", async () => {
@@ -99,7 +117,7 @@ test("a unix socket takes --allow-net --allow-read --allow-write (listening with
       command: denoRun(cwd, env, flags.filter((f) => f !== missing)),
     });
     expect(r.code, `without ${missing}`).toBe(1);
-    expect(r.stderr).toContain(`run again with the ${missing.split("=")[0]} flag`);
+    expect(lastLine(r.stderr)).toContain(`permission denied (EACCES); run deno with ${missing.split("=")[0]}`);
   }
   const server = await startServer("deno", ["--listen", `unix:${path}`], {
     command: [DENO, ["run", ...flags, url]],
@@ -138,7 +156,9 @@ test("serve --service app --data FILE takes --allow-read for that file; request 
     command: denoRun(cwd, env, ["--allow-net"]),
   });
   expect(denied.code).toBe(1);
-  expect(denied.stderr).toContain(`cannot read --data ${file}`);
+  expect(lastLine(denied.stderr)).toBe(
+    `switchboard: --data "${file}": cannot read: permission denied (EACCES); run deno with --allow-read`,
+  );
 });
 
 /** Hold `n` connections to 127.0.0.1:port until each is served (its byte echoed) or refused (closed). */

@@ -41,3 +41,14 @@ test("OS error names map onto the closed set: EPIPE and ENOTCONN are ECONNRESET,
   expect(netCode(undefined)).toBe("EUNKNOWN");
   expect(netCode("toString")).toBe("EUNKNOWN"); // not fooled by Object.prototype
 });
+
+test("a hint (a missing Deno permission) follows the sentence, which stays the same", () => {
+  const addr = { transport: "tcp", hostname: "127.0.0.1", port: 1 } as const;
+  expect(new ConnectError(addr, "EACCES", "raw", "run deno with --allow-net").message).toBe(
+    "cannot connect to 127.0.0.1:1: permission denied (EACCES); run deno with --allow-net",
+  );
+  expect(new ListenError(addr, "EACCES", undefined, "run deno with --allow-net").reason).toBe(
+    "permission denied (EACCES); run deno with --allow-net",
+  );
+  expect(new ConnectError(addr, "EACCES").message).toBe("cannot connect to 127.0.0.1:1: permission denied (EACCES)");
+});
