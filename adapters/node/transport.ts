@@ -41,6 +41,8 @@ class NodeConn implements Conn {
   #endReported = false;
   /** Unread input was already handed over after a failed write (once is all there is). */
   #salvaged = false;
+  /** close() was called: the handler gets no more data, end or drain, only its close. */
+  #closing = false;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -97,6 +99,7 @@ class NodeConn implements Conn {
       return;
     }
     this.#ended = true;
+    this.#closing = true;
     // destroySoon: end() (flush, FIN) and destroy once the queue is flushed.
     this.socket.destroySoon();
   }
@@ -116,6 +119,7 @@ class NodeConn implements Conn {
       this.#error ??= connError(err);
     });
     socket.on("data", (chunk: Buffer) => {
+      if (this.#closing) return;
       this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     });
     socket.on("end", () => {
@@ -146,7 +150,7 @@ class NodeConn implements Conn {
   }
 
   #reportEnd(): void {
-    if (this.#endReported) return;
+    if (this.#endReported || this.#closing) return;
     this.#endReported = true;
     if (this.handler.end) this.#call(() => this.handler.end!(this));
     else this.end();
@@ -175,7 +179,9 @@ class NodeConn implements Conn {
   #salvageInput(): void {
     const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     // Only when nothing read earlier is still held back (paused): order must be kept.
-    if (fd === undefined || fd < 0 || this.#endReported || this.#paused || this.socket.readableLength > 0) return;
+    if (
+      fd === undefined || fd < 0 || this.#endReported || this.#closing || this.#paused || this.socket.readableLength > 0
+    ) return;
     if (this.#salvaged) return;
     this.#salvaged = true;
     const buf = Buffer.allocUnsafe(64 * 1024);

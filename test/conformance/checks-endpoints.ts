@@ -4,7 +4,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Addr, ConnectError, ListenError, type Listener } from "../../src/transport.ts";
+import { type Addr, ConnectError, type Listener, ListenError } from "../../src/transport.ts";
 import { assert, type Check, echoRoundTrip, withEchoServer, withServer } from "./check-kit.ts";
 import { exchange, pattern, sleep, startEchoServer, waitFor, withTimeout } from "../support/sockets.ts";
 

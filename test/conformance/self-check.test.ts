@@ -8,6 +8,7 @@ import {
   closesNeighboursOnClose,
   closesOnPeerFin,
   deliversEndWhilePaused,
+  drainsAfterEnd,
   dropsEndAfterOwnFin,
   dropsPartialWrites,
   ignoresPause,
@@ -110,6 +111,12 @@ const cases: [string, (t: Transport) => Transport, string, RegExp][] = [
     leaksRawErrors,
     "writing to a peer that left ends in close(conn, err) with ECONNRESET: connection reset by peer",
     /^a peer that closed \(FIN\), then we wrote: got BrokenPipe "Broken pipe \(os error 32\)" \(code EPIPE\), want ConnError /,
+  ],
+  [
+    "fires drain after end()",
+    drainsAfterEnd,
+    "after end() no drain fires, and after close() nothing but one close",
+    /^after end\(\): events (data,)?drain(,data)?(,end)?,close, want no drain$/,
   ],
 ];
 
