@@ -43,3 +43,6 @@ export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";
 export * from "./codec/index.ts";
 export { runCli } from "./cli/main.ts";
 export { VERSION } from "./version.ts";
+
+// Testing without sockets: an in-memory Transport that keeps the contract (src/testing/).
+export { MEMORY_SOCKET_BUFFER, memoryTransport } from "./testing/memory-transport.ts";
