@@ -2,7 +2,9 @@
 // classic bug each and expect each bug to be caught.
 import { beforeAll, expect, test } from "vitest";
 import type { Transport } from "../../src/transport.ts";
+import { memoryTransport } from "../../src/testing/memory-transport.ts";
 import { loadRuntime } from "../support/runtime.ts";
+import { NOT_IN_MEMORY } from "./memory-exceptions.ts";
 import { checks } from "./checks.ts";
 import {
   closesNeighboursOnClose,
@@ -125,5 +127,10 @@ for (const [bug, makeFaulty, checkName, violation] of cases) {
     const check = checks[checkName];
     expect(check, `no check named "${checkName}"`).toBeDefined();
     await expect(check!({ t: makeFaulty(real), timeoutMs: 5_000 })).rejects.toThrow(violation);
+  });
+  // The same bug in the in-memory transport is caught too (where the check applies there).
+  if (NOT_IN_MEMORY[checkName] !== undefined) continue;
+  test(`in memory: the check "${checkName}" catches a transport that ${bug}`, async () => {
+    await expect(checks[checkName]!({ t: makeFaulty(memoryTransport()), timeoutMs: 5_000 })).rejects.toThrow(violation);
   });
 }
