@@ -46,3 +46,5 @@ export { VERSION } from "./version.ts";
 
 // Testing without sockets: an in-memory Transport that keeps the contract (src/testing/).
 export { MEMORY_SOCKET_BUFFER, memoryTransport } from "./testing/memory-transport.ts";
+export { FramedClient, FramedClientError } from "./client/framed-client.ts";
+export type { FramedClientOptions } from "./client/framed-client.ts";
