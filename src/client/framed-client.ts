@@ -31,13 +31,17 @@ export interface FramedClientOptions<In, Out> {
   highWaterMark?: number;
   /** Received frames held for the consumer before reading pauses (default 256). */
   maxBuffered?: number;
+  /** The error a frame the codec refuses ends the stream with (default: a FramedClientError "bad frame from the server: ..."). */
+  badFrame?: (err: CodecError) => Error;
 }
 
 export class FramedClient<In, Out = In> implements AsyncIterable<In> {
   readonly #codec: Decoder<In> & Encoder<Out>;
   readonly #input = new ByteQueue();
   readonly #inbox: FrameInbox<In>;
+  readonly #badFrame: (err: CodecError) => Error;
   #conn!: Conn;
+  #serverEnded = false;
   #failure: Error | undefined;
   #ended = false;
   #silence: SilenceTimer | undefined;
@@ -48,6 +52,7 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
 
   private constructor(opts: FramedClientOptions<In, Out>) {
     this.#codec = opts.codec;
+    this.#badFrame = opts.badFrame ?? ((err) => new FramedClientError(`bad frame from the server: ${err.message}`));
     const maxBuffered = opts.maxBuffered ?? 256;
     if (!Number.isInteger(maxBuffered) || maxBuffered < 1) {
       throw new RangeError(`maxBuffered must be a whole number >= 1, got ${maxBuffered}`);
@@ -91,25 +96,41 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
   }
 
   /**
+   * Encodes and queues `frame` at once, without waiting: false when the write queue is
+   * over the high-water mark (send() would wait). Throws the encoder's CodecError (nothing
+   * is sent), or a FramedClientError after end()/close() or a failure.
+   */
+  write(frame: Out): boolean {
+    if (this.#failure) throw this.#failure;
+    if (this.#ended || this.#conn.closed) throw new FramedClientError("connection is closed");
+    const pieces: Uint8Array[] = [];
+    this.#codec.encode(frame, (b) => void pieces.push(b));
+    this.#silence?.touch();
+    let ok = true;
+    for (const b of pieces) ok = this.#conn.write(b);
+    return ok;
+  }
+
+  /**
    * Encodes and sends `frame` at once. Resolves at once while the write queue is below the
    * high-water mark, else once it has drained (or the connection has flushed it and
    * closed cleanly). Rejects when the frame cannot be encoded (a CodecError; nothing is
    * sent), after end()/close(), or when the connection fails.
    */
   send(frame: Out): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#ended || this.#conn.closed) return Promise.reject(new FramedClientError("connection is closed"));
-    const pieces: Uint8Array[] = [];
+    let ok: boolean;
     try {
-      this.#codec.encode(frame, (b) => void pieces.push(b));
+      ok = this.write(frame);
     } catch (err) {
       return Promise.reject(err);
     }
-    this.#silence?.touch();
-    let ok = true;
-    for (const b of pieces) ok = this.#conn.write(b);
     if (ok || this.#conn.closed) return this.#failure ? Promise.reject(this.#failure) : Promise.resolve();
     return new Promise((resolve, reject) => this.#drainWaiters.push({ resolve, reject }));
+  }
+
+  /** The server sent its FIN (the stream ended by its choice, not by ours or by a failure). */
+  get serverEnded(): boolean {
+    return this.#serverEnded;
   }
 
   /** The next frame, or undefined once the server has ended (or we closed). Throws the failure. */
@@ -146,6 +167,7 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
 
   /** The server is done: the frames left at EOF, then the end of the stream; our side ends too. */
   #onEnd(): void {
+    this.#serverEnded = true;
     this.#decode(() => decodeEofAll(this.#codec, this.#input));
     if (this.#failure) return;
     this.#inbox.finish();
@@ -172,7 +194,7 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
       for (const frame of frames()) this.#inbox.push(frame);
     } catch (err) {
       if (!(err instanceof CodecError)) throw err;
-      this.#fail(new FramedClientError(`bad frame from the server: ${err.message}`));
+      this.#fail(this.#badFrame(err));
     }
   }
 
