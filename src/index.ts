@@ -77,3 +77,8 @@ export type { AppHeader, AppMessage, EnvelopeLimits } from "./app/envelope.ts";
 
 export * from "./codec/index.ts";
 export { VERSION } from "./version.ts";
+
+// Testing without sockets: an in-memory Transport that keeps the contract (src/testing/).
+export { MEMORY_SOCKET_BUFFER, memoryTransport } from "./testing/memory-transport.ts";
+export { FramedClient, FramedClientError } from "./client/framed-client.ts";
+export type { FramedClientOptions } from "./client/framed-client.ts";

@@ -98,7 +98,8 @@ export interface Listener {
 }
 
 export interface Transport {
-  readonly runtime: "node" | "deno" | "bun";
+  /** "memory" for the in-memory transport of src/testing/ (tests without sockets). */
+  readonly runtime: "node" | "deno" | "bun" | "memory";
   listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener>;
   /** Resolves once connected (after handler.open); rejects with a ConnectError (never a raw runtime error). */
   connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn>;

@@ -142,7 +142,7 @@ export class BunConn implements Conn {
   }
 
   onData(chunk: Uint8Array): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#localClose) return; // after close(): only the close event
     if (this.#paused || this.#stash.length > 0) {
       this.#stash.push(chunk);
       return;
@@ -151,7 +151,7 @@ export class BunConn implements Conn {
   }
 
   onEnd(): void {
-    if (this.#closed || this.#peerEnded || this.#broken) return;
+    if (this.#closed || this.#peerEnded || this.#broken || this.#localClose) return;
     if (this.#paused || this.#stash.length > 0) {
       this.#stashedEnd = true;
       return;
@@ -237,7 +237,8 @@ export class BunConn implements Conn {
       return;
     }
     if (this.#ended && !this.#shutdownSent) this.#shutdown();
-    if (this.#needDrain && !this.#closed) {
+    // No drain once end()/close() was called: nothing more can be written (as in Node, Deno).
+    if (this.#needDrain && !this.#closed && !this.#ended) {
       this.#needDrain = false;
       if (this.#handler.drain) this.#call(() => this.#handler.drain!(this));
     }
@@ -286,6 +287,7 @@ export class BunConn implements Conn {
 
   /** Hand over what arrived while paused; `force` on a clean close (pause can't hold). */
   #deliverStash(force: boolean): void {
+    if (this.#localClose) return; // after close(): only the close event
     while (this.#stash.length > 0 && (force || (!this.#paused && !this.#closed))) {
       const chunk = this.#stash.shift()!;
       this.#call(() => this.#handler.data(this, chunk));

@@ -44,7 +44,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
-  if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
+  if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   // Assigned once, after the listener exists; declared first for the accept callback.
   // deno-lint-ignore prefer-const

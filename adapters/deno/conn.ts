@@ -217,14 +217,17 @@ export class DenoConnImpl implements Conn {
           buf = new Uint8Array(size);
         }
       }
-      this.#call(() => this.#handler.data(this, chunk));
+      // After close() the connection is over for its handler: read on (to see the FIN), deliver nothing.
+      if (!this.#closeWhenFlushed) this.#call(() => this.#handler.data(this, chunk));
     }
   }
 
   #onEof(): void {
     this.#readEof = true;
     const h = this.#handler;
-    if (h.end) this.#call(() => h.end!(this));
+    if (this.#closeWhenFlushed) {
+      // close() was called: no end event, only the close
+    } else if (h.end) this.#call(() => h.end!(this));
     else this.end();
     this.#maybeFinish();
   }

@@ -58,7 +58,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
-  if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
+  if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   let listener: DenoListener;
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && D.build.os === "linux" &&

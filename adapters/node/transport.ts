@@ -18,6 +18,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
+import { judgeStaleUnixSocket } from "../../src/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 
 type ErrnoError = Error & { code?: string };
@@ -40,6 +41,8 @@ class NodeConn implements Conn {
   #endReported = false;
   /** Unread input was already handed over after a failed write (once is all there is). */
   #salvaged = false;
+  /** close() was called: the handler gets no more data, end or drain, only its close. */
+  #closing = false;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -96,6 +99,7 @@ class NodeConn implements Conn {
       return;
     }
     this.#ended = true;
+    this.#closing = true;
     // destroySoon: end() (flush, FIN) and destroy once the queue is flushed.
     this.socket.destroySoon();
   }
@@ -115,6 +119,7 @@ class NodeConn implements Conn {
       this.#error ??= connError(err);
     });
     socket.on("data", (chunk: Buffer) => {
+      if (this.#closing) return;
       this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     });
     socket.on("end", () => {
@@ -145,7 +150,7 @@ class NodeConn implements Conn {
   }
 
   #reportEnd(): void {
-    if (this.#endReported) return;
+    if (this.#endReported || this.#closing) return;
     this.#endReported = true;
     if (this.handler.end) this.#call(() => this.handler.end!(this));
     else this.end();
@@ -174,7 +179,9 @@ class NodeConn implements Conn {
   #salvageInput(): void {
     const fd = (this.socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
     // Only when nothing read earlier is still held back (paused): order must be kept.
-    if (fd === undefined || fd < 0 || this.#endReported || this.#paused || this.socket.readableLength > 0) return;
+    if (
+      fd === undefined || fd < 0 || this.#endReported || this.#closing || this.#paused || this.socket.readableLength > 0
+    ) return;
     if (this.#salvaged) return;
     this.#salvaged = true;
     const buf = Buffer.allocUnsafe(64 * 1024);
@@ -209,19 +216,29 @@ class NodeConn implements Conn {
   }
 }
 
-/** A leftover socket file from a crashed run blocks bind(); remove it unless someone listens on it. */
-async function removeStaleUnixSocket(path: string): Promise<void> {
+/**
+ * A leftover socket file from a crashed run blocks bind(): remove it only when a probe
+ * connect is refused (src/stale-unix-socket.ts judges; anything else fails the listen).
+ */
+async function removeStaleUnixSocket(addr: Addr & { transport: "unix" }): Promise<void> {
+  const { path } = addr;
   if (!existsSync(path)) return;
   if (!lstatSync(path).isSocket()) return; // not ours to delete; bind will report EADDRINUSE
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = net.connect({ path });
-    probe.on("connect", () => {
-      probe.destroy();
-      resolve(true);
+  const probe = await new Promise<{ code: string; detail?: string }>((resolve) => {
+    const socket = net.connect({ path });
+    socket.on("connect", () => {
+      socket.destroy();
+      resolve({ code: "connected" });
     });
-    probe.on("error", () => resolve(false));
+    socket.on("error", (err: ErrnoError) => resolve({ code: err.code ?? "EUNKNOWN", detail: rawDetail(err) }));
   });
-  if (!alive) unlinkSync(path);
+  const verdict = judgeStaleUnixSocket(probe.code);
+  if (!verdict.unlink) throw new ListenError(addr, verdict.code, probe.detail);
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already: bind reports what remains
+  }
 }
 
 /** server.listen({ reusePort }) arrived in Node 22.12 and 23.1; Node 20 has no SO_REUSEPORT. */
@@ -234,7 +251,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
-  if (unixPath !== undefined) await removeStaleUnixSocket(unixPath);
+  if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
   const server = net.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => {

@@ -1,10 +1,11 @@
-// An app-protocol client over any Transport. Requests may be pipelined: each call to
-// request() writes at once, and replies are matched to requests in order.
+// An app-protocol client over any Transport, built on FramedClient. Requests may be
+// pipelined: each call to request() writes at once, and replies are matched to requests
+// in order.
 
-import { ByteQueue, CodecError, decodeEofAll, decodeFrames } from "../codec/index.ts";
-import { SilenceError, SilenceTimer } from "../silence.ts";
-import type { Addr, Conn, Transport } from "../transport.ts";
-import { appEnvelope, type AppEnvelopeCodec, type AppMessage, type EnvelopeLimits } from "./envelope.ts";
+import type { CodecError } from "../codec/index.ts";
+import { FramedClient } from "../client/framed-client.ts";
+import type { Addr, Transport } from "../transport.ts";
+import { appEnvelope, type AppMessage, type EnvelopeLimits } from "./envelope.ts";
 
 /** The connection failed, closed early, or the server sent something that is not a reply. */
 export class AppClientError extends Error {
@@ -21,20 +22,17 @@ export const CLIENT_LIMITS: EnvelopeLimits = { maxContent: 16 * 1024 * 1024 };
 const requestEncoder = appEnvelope({ maxContent: Number.MAX_SAFE_INTEGER });
 
 export class AppClient {
-  readonly #queue = new ByteQueue();
-  readonly #codec: AppEnvelopeCodec;
-  readonly #waiting: Waiter[] = [];
-  #conn: Conn | undefined;
-  #failure: Error | undefined;
-  #serverEnded = false;
-  #silence: SilenceTimer | undefined;
+  readonly #framed: FramedClient<AppMessage>;
+  /** Requests waiting for their replies, oldest first (a head index: no O(n) shift). */
+  #waiting: Waiter[] = [];
+  #head = 0;
   /** Resolves when the connection is closed, with its error if it ended abnormally. */
   readonly closed: Promise<Error | undefined>;
-  #closedWith!: (err: Error | undefined) => void;
 
-  private constructor(limits: EnvelopeLimits) {
-    this.#codec = appEnvelope(limits);
-    this.closed = new Promise((resolve) => (this.#closedWith = resolve));
+  private constructor(framed: FramedClient<AppMessage>) {
+    this.#framed = framed;
+    this.closed = framed.closed;
+    void this.#readReplies();
   }
 
   static async connect(
@@ -42,104 +40,87 @@ export class AppClient {
     addr: Addr,
     opts: { timeoutMs?: number; limits?: EnvelopeLimits; waitMs?: number } = {},
   ): Promise<AppClient> {
-    const client = new AppClient(opts.limits ?? CLIENT_LIMITS);
-    const conn = await transport.connect({ addr, timeoutMs: opts.timeoutMs }, {
-      open: (c) => void (client.#conn = c),
-      data: (_c, chunk) => client.#onData(chunk),
-      end: () => client.#onEnd(),
-      close: (_c, err) => client.#onClose(err),
+    const replies = appEnvelope(opts.limits ?? CLIENT_LIMITS);
+    const framed = await FramedClient.connect<AppMessage>(transport, addr, {
+      // Replies are decoded within the limits; requests may carry any size.
+      codec: {
+        decode: (q) => replies.decode(q),
+        decodeEof: replies.decodeEof && ((q) => replies.decodeEof!(q)),
+        encode: (msg, out) => requestEncoder.encode(msg, out),
+      },
+      connectTimeoutMs: opts.timeoutMs,
+      // waitMs: nothing sent or received for this long ends the connection (opt-in: an
+      // idle pipelining client would be cut too), failing the requests still waiting.
+      waitMs: opts.waitMs,
+      badFrame: (err: CodecError) => new AppClientError(`bad reply: ${err.message}`),
     });
-    client.#conn = conn;
-    // waitMs: nothing sent or received for this long ends the connection (opt-in: an idle
-    // pipelining client would be cut too), failing the requests still waiting.
-    if (opts.waitMs && !conn.closed) {
-      client.#silence = new SilenceTimer(
-        opts.waitMs,
-        () => client.#fail(new SilenceError(opts.waitMs!)),
-        { progress: () => conn.queued },
-      );
-    }
-    return client;
+    return new AppClient(framed);
   }
 
   /** Sends `msg` at once (the transport queues it); resolves with its reply. */
   request(msg: AppMessage): Promise<AppMessage> {
-    const conn = this.#conn!;
-    if (this.#failure) return Promise.reject(this.#failure);
-    if (conn.closed || this.#serverEnded) return Promise.reject(new AppClientError("connection is closed"));
-    // Encode first: a message the encoder rejects must leave no waiter behind, or the
-    // waiter's later rejection (at close) would go unhandled.
-    const pieces: Uint8Array[] = [];
     try {
-      requestEncoder.encode(msg, (b) => void pieces.push(b));
+      // Encoded (and written) first: a message the encoder rejects leaves no waiter behind.
+      this.#framed.write(msg);
     } catch (err) {
+      if (err instanceof Error && err.name === "FramedClientError") {
+        return Promise.reject(new AppClientError(err.message));
+      }
       return Promise.reject(err);
     }
-    const reply = new Promise<AppMessage>((resolve, reject) => this.#waiting.push({ resolve, reject }));
-    this.#silence?.touch();
-    for (const b of pieces) conn.write(b);
-    return reply;
+    return new Promise<AppMessage>((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
   /** Half-close: no more requests; replies still arrive. */
   end(): void {
-    this.#conn?.end();
+    this.#framed.end();
   }
 
   close(mode: "graceful" | "abort" = "graceful"): void {
-    this.#conn?.close(mode);
+    this.#framed.close(mode);
   }
 
   /** Requests sent whose replies have not arrived yet. */
   get outstanding(): number {
-    return this.#waiting.length;
+    return this.#waiting.length - this.#head;
   }
 
-  #onData(chunk: Uint8Array): void {
-    this.#silence?.touch();
-    if (this.#failure) return;
-    this.#queue.push(chunk);
-    this.#deliver(() => decodeFrames(this.#codec, this.#queue));
-  }
-
-  #onEnd(): void {
-    this.#serverEnded = true;
-    this.#deliver(() => decodeEofAll(this.#codec, this.#queue));
-    const n = this.#waiting.length;
-    this.#rejectAll(new AppClientError(`server closed the connection with ${n} repl${n === 1 ? "y" : "ies"} missing`));
-    this.#conn?.end();
-  }
-
-  #onClose(err: Error | undefined): void {
-    this.#silence?.stop();
-    this.#rejectAll(this.#failure ?? err ?? new AppClientError("connection closed before the reply arrived"));
-    this.#closedWith(this.#failure instanceof SilenceError ? this.#failure : err);
-  }
-
-  #deliver(messages: () => Iterable<AppMessage>): void {
-    if (this.#failure) return;
+  /** Hands each reply to the oldest waiting request; then fails whatever is left. */
+  async #readReplies(): Promise<void> {
+    let failure: Error;
     try {
-      for (const msg of messages()) {
-        const w = this.#waiting.shift();
-        if (!w) throw new AppClientError("server sent a reply nobody asked for");
+      for await (const msg of this.#framed) {
+        const w = this.#shift();
+        if (!w) {
+          this.#framed.close("abort");
+          failure = new AppClientError("server sent a reply nobody asked for");
+          break;
+        }
         w.resolve(msg);
       }
+      const n = this.outstanding;
+      failure ??= this.#framed.serverEnded
+        ? new AppClientError(`server closed the connection with ${n} repl${n === 1 ? "y" : "ies"} missing`)
+        : new AppClientError("connection closed before the reply arrived");
     } catch (err) {
-      if (!(err instanceof CodecError || err instanceof AppClientError)) throw err;
-      this.#fail(err instanceof AppClientError ? err : new AppClientError(`bad reply: ${err.message}`));
+      failure = err instanceof Error ? err : new AppClientError(String(err));
     }
+    // Requests sent after the stream ended (a race with the close) fail the same way.
+    const rejectLeft = () => {
+      for (let w = this.#shift(); w; w = this.#shift()) w.reject(failure);
+    };
+    rejectLeft();
+    void this.closed.then(rejectLeft);
   }
 
-  /** Fail every waiting request with `err` and reset the connection. */
-  #fail(err: Error): void {
-    if (this.#failure) return;
-    this.#failure = err;
-    this.#rejectAll(err);
-    this.#queue.clear();
-    this.#conn?.close("abort");
-  }
-
-  #rejectAll(err: Error): void {
-    for (const w of this.#waiting.splice(0)) w.reject(err);
+  #shift(): Waiter | undefined {
+    if (this.#head >= this.#waiting.length) return undefined;
+    const w = this.#waiting[this.#head]!;
+    this.#waiting[this.#head++] = undefined as unknown as Waiter;
+    if (this.#head > 1024 && this.#head * 2 > this.#waiting.length) {
+      this.#waiting = this.#waiting.slice(this.#head);
+      this.#head = 0;
+    }
+    return w;
   }
 }

@@ -114,6 +114,12 @@ export class ServerConnection {
     if (this.#finQueued) return;
     this.#finQueued = true;
     this.conn.end();
+    // No drain follows an end() (the Transport contract): stop waiting for one, or a read
+    // paused for a full write buffer would never see the peer's FIN.
+    if (this.#pausedForWrite) {
+      this.#pausedForWrite = false;
+      this.#applyPause();
+    }
   }
 
   /**

@@ -183,4 +183,62 @@ export const connectionEndChecks: Record<string, Check> = {
       `server that half-closed first received ${server2.bytes} of ${reply.length} bytes`,
     );
   },
+
+  "after end() no drain fires, and after close() nothing but one close": async (ctx) => {
+    // Bun fired `drain` after end() once the queue emptied; Node and Deno did not. Nothing
+    // can be written after end()/close(), so no drain is owed; after close() the
+    // connection is over for its handler: no data, end or drain, one close.
+    const big = pattern(4 * 1024 * 1024, 61);
+    for (const how of ["end", "graceful", "abort"] as const) {
+      const after: string[] = [];
+      let called = false;
+      let wroteFalse = false;
+      let closes = 0;
+      const note = (event: string) => {
+        if (called && after[after.length - 1] !== event) after.push(event);
+      };
+      await withServer(ctx, {
+        open(c) {
+          wroteFalse = !c.write(big); // over the high-water mark: a drain would be owed
+          if (how === "end") c.end();
+          else c.close(how);
+          called = true;
+        },
+        data: () => note("data"),
+        end: () => note("end"),
+        drain: () => note("drain"),
+        close() {
+          closes++;
+          after.push("close");
+        },
+      }, async (addr) => {
+        await withTimeout(
+          new Promise<void>((resolve, reject) => {
+            ctx.t.connect({ addr }, {
+              open: (c) => void c.write(pattern(1000, 62)),
+              data() {},
+              end(c) {
+                c.write(pattern(1000, 63));
+                c.end();
+              },
+              close: () => resolve(),
+            }).catch((err) => (how === "abort" ? resolve() : reject(err))); // an RST may beat the connect
+          }),
+          ctx.timeoutMs,
+          `client of a server that called ${how === "end" ? "end()" : `close("${how}")`} to close`,
+        );
+        await waitFor(() => closes > 0, "server close event", ctx.timeoutMs);
+        await sleep(50); // a late event would land here
+      });
+      const who = how === "end" ? "after end()" : `after close("${how}")`;
+      assert(wroteFalse, `${who}: a write of ${big.length} bytes returned true, so no drain was owed`);
+      const seen = after.join(",");
+      if (how === "end") {
+        assert(!after.includes("drain"), `${who}: events ${seen}, want no drain`);
+        assert(closes === 1 && after[after.length - 1] === "close", `${who}: events ${seen}, want one close, last`);
+      } else {
+        assert(seen === "close", `${who}: events ${seen}, want close`);
+      }
+    }
+  },
 };

@@ -1,12 +1,35 @@
 // Conformance checks for endpoints: addresses, IPv6 and unix sockets, listening and
 // connecting, and the errors when either fails.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Addr, ConnectError } from "../../src/transport.ts";
+import { type Addr, ConnectError, type Listener, ListenError } from "../../src/transport.ts";
 import { assert, type Check, echoRoundTrip, withEchoServer, withServer } from "./check-kit.ts";
-import { exchange, pattern, sleep, startEchoServer, withTimeout } from "../support/sockets.ts";
+import { exchange, pattern, sleep, startEchoServer, waitFor, withTimeout } from "../support/sockets.ts";
+
+/**
+ * A unix listener that never accepts, with its backlog (listen(0)) filled by connects; on a
+ * line of stdin it accepts one and checks that a fresh connect to the path reaches it.
+ */
+const BACKLOG_FULL_LISTENER = [
+  "import socket, sys",
+  "path = sys.argv[1]",
+  "srv = socket.socket(socket.AF_UNIX); srv.bind(path); srv.listen(0); srv.settimeout(10)",
+  "held = []",
+  "while True:",
+  "    c = socket.socket(socket.AF_UNIX); c.setblocking(False)",
+  "    try: c.connect(path)",
+  "    except BlockingIOError: c.close(); break",
+  "    held.append(c)",
+  "    if len(held) > 1000: sys.exit('the backlog never filled')",
+  "print('full', len(held), flush=True)",
+  "sys.stdin.readline()",
+  "srv.accept()",
+  "fresh = socket.socket(socket.AF_UNIX); fresh.settimeout(10); fresh.connect(path)",
+  "srv.accept()",
+  "print('accepted', flush=True)",
+].join("\n");
 
 function tempDir(): string {
   return mkdtempSync(join(tmpdir(), "sb-conf-"));
@@ -96,6 +119,53 @@ export const endpointChecks: Record<string, Check> = {
         await first.close();
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+
+  "does not replace a live unix socket whose backlog is full (ListenError EADDRINUSE)": async (ctx) => {
+    // The Node adapter took any failed probe (EAGAIN from a full backlog included) for a
+    // stale file, deleted a live server's socket and listened in its place. A python
+    // listener that never accepts, its backlog filled, is the live server here.
+    const dir = tempDir();
+    const path = join(dir, "sb.sock");
+    const py = spawn("python3", ["-c", BACKLOG_FULL_LISTENER, path], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let errText = "";
+    py.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    py.stderr.on("data", (b: Buffer) => (errText += b.toString()));
+    const exited = new Promise<number | null>((resolve) => {
+      py.on("exit", (code) => resolve(code));
+      py.on("error", () => resolve(-1));
+    });
+    try {
+      await waitFor(
+        () => out.includes("full") || py.exitCode !== null,
+        "python listener to fill its backlog",
+        ctx.timeoutMs,
+      );
+      assert(out.includes("full"), `the python listener failed: ${errText.trim()}`);
+      const second = await ctx.t.listen({ addr: { transport: "unix", path } }, { data() {} }).then(
+        (l) => l,
+        (err: unknown) => err,
+      );
+      if (!(second instanceof Error)) {
+        await (second as Listener).close();
+        throw new Error("a second listener took over a live unix socket whose backlog was full");
+      }
+      assert(
+        second instanceof ListenError && second.code === "EADDRINUSE",
+        `second listen: got ${second.name} "${second.message}", want ListenError EADDRINUSE`,
+      );
+      assert(existsSync(path), "the live listener's socket file was removed");
+      py.stdin.end("go\n"); // the live listener accepts now, and takes a fresh connect by its path
+      const code = await withTimeout(exited, ctx.timeoutMs, "python listener to accept");
+      assert(
+        code === 0 && out.includes("accepted"),
+        `the live listener no longer accepts on its path (exit ${code}): ${errText.trim()}`,
+      );
+    } finally {
+      if (py.exitCode === null) py.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   },

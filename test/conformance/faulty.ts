@@ -211,3 +211,32 @@ export function leaksRawErrors(inner: Transport): Transport {
     }),
   );
 }
+
+/** Fires the drain a write owed before end() once the queue empties, after end() (as Bun did). */
+export function drainsAfterEnd(inner: Transport): Transport {
+  const owed = new Set<number>();
+  const open = new Map<number, { conn: Conn; h: ConnHandler }>();
+  return wrapTransport(inner, (c) => ({
+    write: (bytes: Uint8Array) => {
+      const ok = c.write(bytes);
+      if (!ok) owed.add(c.id);
+      return ok;
+    },
+    end: () => {
+      c.end();
+      if (!owed.delete(c.id)) return;
+      const timer = setInterval(() => {
+        if (c.queued > 0 && !c.closed) return;
+        clearInterval(timer);
+        const o = open.get(c.id);
+        if (o && !c.closed) o.h.drain?.(o.conn);
+      }, 1);
+    },
+  }), (h) => ({
+    ...h,
+    open: (c) => {
+      open.set(c.id, { conn: c, h });
+      h.open?.(c);
+    },
+  }));
+}

@@ -2,12 +2,15 @@
 // classic bug each and expect each bug to be caught.
 import { beforeAll, expect, test } from "vitest";
 import type { Transport } from "../../src/transport.ts";
+import { memoryTransport } from "../../src/testing/memory-transport.ts";
 import { loadRuntime } from "../support/runtime.ts";
+import { NOT_IN_MEMORY } from "./memory-exceptions.ts";
 import { checks } from "./checks.ts";
 import {
   closesNeighboursOnClose,
   closesOnPeerFin,
   deliversEndWhilePaused,
+  drainsAfterEnd,
   dropsEndAfterOwnFin,
   dropsPartialWrites,
   ignoresPause,
@@ -111,6 +114,12 @@ const cases: [string, (t: Transport) => Transport, string, RegExp][] = [
     "writing to a peer that left ends in close(conn, err) with ECONNRESET: connection reset by peer",
     /^a peer that closed \(FIN\), then we wrote: got BrokenPipe "Broken pipe \(os error 32\)" \(code EPIPE\), want ConnError /,
   ],
+  [
+    "fires drain after end()",
+    drainsAfterEnd,
+    "after end() no drain fires, and after close() nothing but one close",
+    /^after end\(\): events (data,)?drain(,data)?(,end)?,close, want no drain$/,
+  ],
 ];
 
 for (const [bug, makeFaulty, checkName, violation] of cases) {
@@ -118,5 +127,10 @@ for (const [bug, makeFaulty, checkName, violation] of cases) {
     const check = checks[checkName];
     expect(check, `no check named "${checkName}"`).toBeDefined();
     await expect(check!({ t: makeFaulty(real), timeoutMs: 5_000 })).rejects.toThrow(violation);
+  });
+  // The same bug in the in-memory transport is caught too (where the check applies there).
+  if (NOT_IN_MEMORY[checkName] !== undefined) continue;
+  test(`in memory: the check "${checkName}" catches a transport that ${bug}`, async () => {
+    await expect(checks[checkName]!({ t: makeFaulty(memoryTransport()), timeoutMs: 5_000 })).rejects.toThrow(violation);
   });
 }
