@@ -1,9 +1,9 @@
 // A stale unix socket file makes Bun.listen fail with EADDRINUSE: remove it first, by the
-// shared policy (src/stale-unix-socket.ts): only when a probe connect is refused.
+// shared policy (src/adapter-kit/stale-unix-socket.ts): only when a probe connect is refused.
 
 import { lstatSync, readFileSync, unlinkSync } from "node:fs";
 import { type Addr, ListenError } from "../../src/transport.ts";
-import { judgeStaleUnixSocket } from "../../src/stale-unix-socket.ts";
+import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { bunApi as bun } from "./bun-types.ts";
 import { errCode, rawDetail } from "./errors.ts";
 

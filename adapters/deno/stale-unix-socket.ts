@@ -1,8 +1,8 @@
 // A stale unix socket file (left by a crashed run) makes Deno.listen fail: remove it first,
-// by the shared policy (src/stale-unix-socket.ts): only when a probe connect is refused.
+// by the shared policy (src/adapter-kit/stale-unix-socket.ts): only when a probe connect is refused.
 
 import { type Addr, ListenError } from "../../src/transport.ts";
-import { judgeStaleUnixSocket } from "../../src/stale-unix-socket.ts";
+import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { deno } from "./deno-types.ts";
 import { codeOf, rawDetail } from "./errors.ts";
 

@@ -18,7 +18,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
-import { judgeStaleUnixSocket } from "../../src/stale-unix-socket.ts";
+import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 
 type ErrnoError = Error & { code?: string };
@@ -218,7 +218,7 @@ class NodeConn implements Conn {
 
 /**
  * A leftover socket file from a crashed run blocks bind(): remove it only when a probe
- * connect is refused (src/stale-unix-socket.ts judges; anything else fails the listen).
+ * connect is refused (src/adapter-kit/stale-unix-socket.ts judges; anything else fails the listen).
  */
 async function removeStaleUnixSocket(addr: Addr & { transport: "unix" }): Promise<void> {
   const { path } = addr;

@@ -2,7 +2,17 @@
 // real service, a client over the same in-memory network, no sockets. (The transport's
 // contract is proven by test/conformance/memory.test.ts.)
 import { expect, test } from "vitest";
-import { echoService, framedEchoService, memoryTransport, Server, silentLogger } from "../../src/index.ts";
+import {
+  echoService,
+  FramedClient,
+  framedEchoService,
+  framedService,
+  memoryTransport,
+  Server,
+  serveWith,
+  silentLogger,
+  textLines,
+} from "../../src/index.ts";
 import { concat, exchange, pattern, sameBytes } from "../support/sockets.ts";
 
 test("a server core serves echo over the in-memory transport, and shuts down", async () => {
@@ -42,4 +52,23 @@ test("two in-memory networks are apart: a port bound in one is refused in the ot
   const listener = await a.listen({ addr: { transport: "tcp", hostname: "127.0.0.1", port: 0 } }, { data() {} });
   await expect(b.connect({ addr: listener.addr }, { data() {} })).rejects.toMatchObject({ code: "ECONNREFUSED" });
   await listener.close();
+});
+
+test("docs/library.md's recipe: serveWith on memoryTransport() and a FramedClient on the same network", async () => {
+  const transport = memoryTransport();
+  const uppercase = framedService({
+    name: "uppercase",
+    decoder: (ctx) => textLines({ maxLength: ctx.options.maxFrame }),
+    handle: (line: string) => line.toUpperCase(),
+  });
+  const handle = await serveWith({ transport }, { listen: "127.0.0.1:0", service: uppercase, log: silentLogger });
+  const client = await FramedClient.connect<string, string>(transport, handle.addrs[0]!, { codec: textLines() });
+  await client.send("hello");
+  await client.send("world");
+  client.end();
+  const got: string[] = [];
+  for await (const line of client) got.push(line);
+  expect(got).toEqual(["HELLO", "WORLD"]);
+  await handle.shutdown();
+  expect(handle.server.stats().connections).toBe(0);
 });

@@ -4,7 +4,7 @@
 // deadline. Runs on this runtime's adapter and on the in-memory transport.
 import { beforeAll, describe, expect, test } from "vitest";
 import { Server } from "../../src/server/server.ts";
-import type { Service } from "../../src/services/service.ts";
+import type { Service } from "../../src/server/service.ts";
 import { memoryTransport } from "../../src/testing/memory-transport.ts";
 import type { Transport } from "../../src/transport.ts";
 import { loadRuntime } from "../support/runtime.ts";

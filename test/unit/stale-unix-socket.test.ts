@@ -1,7 +1,7 @@
 // The shared stale-socket policy: only a refused probe unlinks; the conformance check
 // "does not replace a live unix socket whose backlog is full" proves the adapters use it.
 import { expect, test } from "vitest";
-import { judgeStaleUnixSocket } from "../../src/stale-unix-socket.ts";
+import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 
 test("only ECONNREFUSED unlinks a socket file", () => {
   expect(judgeStaleUnixSocket("ECONNREFUSED")).toEqual({ unlink: true });

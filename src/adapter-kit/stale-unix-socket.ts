@@ -3,7 +3,7 @@
 // refused connect proves nobody listens (a crashed run's leftover); anything else, a
 // full backlog's EAGAIN included, may be a live server whose file we must not delete.
 
-import { isNetErrorCode, type NetErrorCode } from "./net-errors.ts";
+import { isNetErrorCode, type NetErrorCode } from "../net-errors.ts";
 
 /** What to do with the file: remove it and listen, or fail the listen with this code. */
 export type StaleSocketVerdict = { unlink: true } | { unlink: false; code: NetErrorCode };
