@@ -27,6 +27,7 @@ import {
   UsageError,
 } from "./args.ts";
 import type { Command } from "./command.ts";
+import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
 import { escapeBytes, escapeControls } from "./escape.ts";
 
 const flags: FlagSpec[] = [
@@ -46,22 +47,7 @@ const flags: FlagSpec[] = [
     help: "content type of a binary request",
     default: CLIENT_BINARY_TYPE,
   },
-  {
-    name: "timeout",
-    short: "t",
-    kind: "string",
-    value: "DURATION",
-    help: "give up connecting after this long",
-    default: "10s",
-  },
-  {
-    name: "wait",
-    short: "w",
-    kind: "string",
-    value: "DURATION",
-    help: "give up after this long with no bytes either way; 0 waits forever",
-    default: "10s",
-  },
+  ...CLIENT_DEADLINE_FLAGS,
   { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
   { name: "verbose", short: "v", kind: "boolean", help: "print the request and reply headers to stderr" },
 ];

@@ -28,25 +28,11 @@ import { connect, connectOrReport, failure, type LinkOptions, stdoutPipe } from 
 import { encodeMessage, framedMessages, textPayload } from "./send-input.ts";
 import { runMany } from "./send-many.ts";
 import type { Command } from "./command.ts";
+import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
 
 const flags: FlagSpec[] = [
   { name: "no-newline", short: "n", kind: "boolean", help: "do not add a newline after TEXT" },
-  {
-    name: "timeout",
-    short: "t",
-    kind: "string",
-    value: "DURATION",
-    help: "give up connecting after this long",
-    default: "10s",
-  },
-  {
-    name: "wait",
-    short: "w",
-    kind: "string",
-    value: "DURATION",
-    help: "give up after this long with no bytes either way; 0 waits forever",
-    default: "10s",
-  },
+  ...CLIENT_DEADLINE_FLAGS,
   {
     name: "framing",
     short: "f",
