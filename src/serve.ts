@@ -5,7 +5,7 @@
 
 import { formatAddr, parseAddr } from "./addr.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { Output } from "./host.ts";
+import type { Host, Output } from "./host.ts";
 import { OPTION_RANGES, type ServerOptions } from "./server/options.ts";
 import { Server } from "./server/server.ts";
 import type { Service } from "./server/service.ts";
@@ -83,6 +83,19 @@ export interface ServeRuntime {
   openFileLimit?(): number | undefined;
   /** Where the default logger writes (the process's stderr). Without it the default is silent. */
   stderr?: Output;
+}
+
+/** A per-runtime entry's ServeRuntime: its Transport, plus its Host's signals, open-file limit and stderr. */
+export function hostRuntime(
+  transport: Transport,
+  host: Pick<Host, "onSignal" | "openFileLimit" | "stderr">,
+): ServeRuntime {
+  return {
+    transport,
+    onSignal: (signal, fn) => host.onSignal(signal, fn),
+    openFileLimit: () => host.openFileLimit(),
+    stderr: host.stderr,
+  };
 }
 
 const SERVE_KEYS = new Set(["listen", "service", "log", "reusePort", "signal", "handleSignals"]);

@@ -1,6 +1,6 @@
 // switchboard/bun: the Bun adapter for library users, and `serve()` on it (the CLI is
 // adapters/bun/main.ts).
-import { type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
+import { hostRuntime, type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
 import { bunHost } from "./host.ts";
 import { bunTransport } from "./transport.ts";
 
@@ -17,10 +17,5 @@ export type { ServeHandle, ServeOptions };
  * ```
  */
 export function serve(options: ServeOptions): Promise<ServeHandle> {
-  return serveWith({
-    transport: bunTransport,
-    onSignal: (signal, fn) => bunHost.onSignal(signal, fn),
-    openFileLimit: () => bunHost.openFileLimit(),
-    stderr: bunHost.stderr,
-  }, options);
+  return serveWith(hostRuntime(bunTransport, bunHost), options);
 }

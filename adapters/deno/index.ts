@@ -1,6 +1,6 @@
 // switchboard/deno (npm) and @switchboard/switchboard/deno (JSR): the Deno adapter for
 // library users, and `serve()` on it (the CLI is adapters/deno/main.ts).
-import { type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
+import { hostRuntime, type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
 import { denoHost } from "./host.ts";
 import { denoTransport } from "./transport.ts";
 
@@ -17,10 +17,5 @@ export type { ServeHandle, ServeOptions };
  * ```
  */
 export function serve(options: ServeOptions): Promise<ServeHandle> {
-  return serveWith({
-    transport: denoTransport,
-    onSignal: (signal, fn) => denoHost.onSignal(signal, fn),
-    openFileLimit: () => denoHost.openFileLimit(),
-    stderr: denoHost.stderr,
-  }, options);
+  return serveWith(hostRuntime(denoTransport, denoHost), options);
 }

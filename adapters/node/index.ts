@@ -1,5 +1,5 @@
 // switchboard/node: the Node adapter for library users, and `serve()` on it.
-import { type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
+import { hostRuntime, type ServeHandle, type ServeOptions, serveWith } from "../../src/serve.ts";
 import { nodeHost } from "./host.ts";
 import { nodeTransport } from "./transport.ts";
 
@@ -16,10 +16,5 @@ export type { ServeHandle, ServeOptions };
  * ```
  */
 export function serve(options: ServeOptions): Promise<ServeHandle> {
-  return serveWith({
-    transport: nodeTransport,
-    onSignal: (signal, fn) => nodeHost.onSignal(signal, fn),
-    openFileLimit: () => nodeHost.openFileLimit(),
-    stderr: nodeHost.stderr,
-  }, options);
+  return serveWith(hostRuntime(nodeTransport, nodeHost), options);
 }
