@@ -98,13 +98,13 @@ export class FramedExchange implements Exchange {
     codec.encode(this.#payload, (b) => parts.push(b.slice()));
     this.#wire = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
     let at = 0;
-    let payloadAt = -1;
     for (const p of parts) {
-      if (payloadAt < 0 && p.length === size && sameBytes(p, this.#payload)) payloadAt = at;
       this.#wire.set(p, at);
       at += p.length;
     }
-    if (payloadAt < 0) throw new Error("framing did not carry the payload as one piece");
+    // where the payload sits inside the frame (after a length prefix, before a delimiter)
+    const payloadAt = findBytes(this.#wire, this.#payload);
+    if (payloadAt < 0) throw new Error("the framing does not carry the payload unchanged");
     this.#payloadAt = payloadAt;
   }
 
@@ -134,10 +134,12 @@ export class FramedExchange implements Exchange {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function findBytes(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let at = 0; at + needle.length <= haystack.length; at++) {
+    for (let i = 0; i < needle.length; i++) if (haystack[at + i] !== needle[i]) continue outer;
+    return at;
+  }
+  return -1;
 }
 
 const text = new TextDecoder();

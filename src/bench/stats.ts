@@ -8,7 +8,7 @@ import { Histogram } from "./histogram.ts";
 export const ERROR_KINDS = ["connect", "reset", "timeout", "verify", "other"] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
-/** How many error messages are kept as examples for the report. */
+/** How many different error messages are kept as examples for the report. */
 const MAX_EXAMPLES = 5;
 
 export class BenchStats {
@@ -60,7 +60,8 @@ export class BenchStats {
   error(now: number, kind: ErrorKind, message: string): void {
     if (!this.measuring) return;
     this.errors[kind]++;
-    if (this.examples.length < MAX_EXAMPLES) this.examples.push(`${kind}: ${message}`);
+    const example = `${kind}: ${message}`;
+    if (this.examples.length < MAX_EXAMPLES && !this.examples.includes(example)) this.examples.push(example);
     this.#bump(this.timelineErrors, Math.floor((now - this.startMs) / this.intervalMs));
   }
 
