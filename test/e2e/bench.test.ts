@@ -1,0 +1,230 @@
+// `switchboard bench` on every runtime, against real `switchboard serve` children and
+// purpose-built bad servers (test/support/bench-peers.ts): every mode completes with the
+// documented JSON, a corrupted byte is caught, an open-loop run holds its rate against a
+// slow server and shows the latency a stall caused, a server that never answers ends in
+// timeouts, and the command line's mistakes are usage errors.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import { type Peer, silentPeer } from "../support/misbehaving-peers.ts";
+import { corruptingEchoPeer, slowEchoPeer, stallingEchoPeer } from "../support/bench-peers.ts";
+
+const ERROR_KINDS = ["connect", "reset", "timeout", "verify", "other"];
+
+interface Result {
+  mode: string;
+  connections: number;
+  duration_s: number;
+  requests: number;
+  bytes: number;
+  bytes_out: number;
+  bytes_in: number;
+  throughput_rps: number;
+  throughput_bytes_s: number;
+  latency_us: Record<"min" | "p50" | "p90" | "p99" | "p999" | "max" | "mean", number>;
+  errors: Record<string, number>;
+  error_examples: string[];
+  intended_rate: number | null;
+  unsent: number;
+  timeline: { interval_s: number; requests: number[]; errors: number[] };
+  connections_opened?: number;
+  connections_alive?: number;
+  server_cpu_s?: number;
+  server_cpu_s_per_request?: number | null;
+}
+
+/** Parse --json output and check the documented shape (docs/bench.md). */
+function parseResult(stdout: Buffer): Result {
+  const text = stdout.toString();
+  expect(text.endsWith("}\n")).toBe(true);
+  const r = JSON.parse(text) as Result;
+  for (
+    const f of ["connections", "duration_s", "requests", "bytes", "throughput_rps", "throughput_bytes_s"] as const
+  ) {
+    expect(typeof r[f], f).toBe("number");
+  }
+  expect(Object.keys(r.errors).sort()).toEqual([...ERROR_KINDS].sort());
+  const l = r.latency_us;
+  expect(l.min).toBeLessThanOrEqual(l.p50);
+  expect(l.p50).toBeLessThanOrEqual(l.p90);
+  expect(l.p90).toBeLessThanOrEqual(l.p99);
+  expect(l.p99).toBeLessThanOrEqual(l.p999);
+  expect(l.p999).toBeLessThanOrEqual(l.max);
+  expect(typeof l.mean).toBe("number");
+  expect(r.bytes).toBe(r.bytes_out + r.bytes_in);
+  // the timeline accounts for every request and error counted
+  expect(r.timeline.requests.reduce((a, b) => a + b, 0)).toBe(r.requests);
+  expect(r.timeline.errors.reduce((a, b) => a + b, 0)).toBe(ERROR_KINDS.reduce((n, k) => n + r.errors[k]!, 0));
+  return r;
+}
+
+describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
+  const servers: RunningServer[] = [];
+  const peers: Peer[] = [];
+  let echo: string;
+  let framed: string;
+  let app: string;
+  let echoPid: number;
+  beforeAll(async () => {
+    const [e, f, a] = await Promise.all([
+      startServer("node", ["--listen", "127.0.0.1:0"]),
+      startServer("node", ["--listen", "127.0.0.1:0", "--framing", "lp:u32"]),
+      startServer("node", ["--listen", "127.0.0.1:0", "--service", "app"]),
+    ]);
+    servers.push(e, f, a);
+    [echo, framed, app] = [e, f, a].map((s) => `127.0.0.1:${s.port}`) as [string, string, string];
+    echoPid = e.child.pid!;
+  });
+  afterAll(async () => {
+    for (const s of servers) await s.stop();
+    for (const p of peers) await p.close();
+  });
+  const started = async (p: Promise<Peer>) => {
+    const one = await p;
+    peers.push(one);
+    return `127.0.0.1:${one.port}`;
+  };
+
+  test("every mode against a real server: exit 0, every reply verified, the documented JSON", async () => {
+    const runs: [string, string[]][] = [
+      [echo, ["--mode", "echo"]],
+      [echo, ["--mode", "stream", "--size", "16KiB"]],
+      [echo, ["--mode", "connect"]],
+      [echo, ["--mode", "hold"]],
+      [framed, ["--mode", "framed", "--framing", "lp:u32", "--size", "1KiB"]],
+      [app, ["--mode", "app"]],
+      [app, ["--mode", "app", "--new-conn"]],
+    ];
+    for (const [addr, args] of runs) {
+      const r = await runCli(runtime, ["bench", addr, ...args, "-c", "3", "-d", "500ms", "--json"]);
+      expect({ args, code: r.code, err: r.stderr }).toEqual({ args, code: 0, err: "" });
+      const res = parseResult(r.stdout);
+      expect(res.mode).toBe(args[1]);
+      expect(res.connections).toBe(3);
+      expect(res.requests).toBeGreaterThan(0);
+      expect(res.errors).toEqual({ connect: 0, reset: 0, timeout: 0, verify: 0, other: 0 });
+      expect(res.intended_rate).toBeNull();
+      if (args[1] === "hold") expect([res.connections_opened, res.connections_alive]).toEqual([3, 3]);
+      if (args[1] === "stream") expect(res.bytes_in).toBe(res.bytes_out); // every byte came back
+    }
+  });
+
+  test("the human summary names throughput, latency percentiles and errors by kind", async () => {
+    const r = await runCli(runtime, ["bench", echo, "-c", "2", "-d", "300ms"]);
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toMatch(/^bench echo 127\.0\.0\.1:\d+ \(\w+\): 2 connections, [\d.]+s, closed loop\n/);
+    expect(out).toMatch(/requests +\d+ \([\d.]+\/s\)/);
+    expect(out).toMatch(/latency +p50 \S+ +p90 \S+ +p99 \S+ +p99\.9 \S+ +max \S+/);
+    expect(out).toMatch(/errors +0 \(connect 0, reset 0, timeout 0, verify 0, other 0\)/);
+    expect(r.stderr).toBe(""); // no progress line when stderr is not a terminal
+  });
+
+  test("a server that corrupts one byte: verify errors, exit 1, the report still printed", async () => {
+    const bad = await started(corruptingEchoPeer(100)); // byte 100: inside the second 64-byte request
+    const r = await runCli(runtime, ["bench", bad, "-c", "2", "-d", "300ms", "--json"]);
+    expect(r.code).toBe(1);
+    const res = parseResult(r.stdout);
+    expect(res.errors.verify).toBeGreaterThanOrEqual(1);
+    expect(res.error_examples.join("\n")).toMatch(/verify: reply byte 36 is 0x\w\w, sent 0x\w\w/);
+
+    const s = await runCli(runtime, ["bench", bad, "--mode", "stream", "-c", "1", "-d", "300ms", "--json"]);
+    expect(s.code).toBe(1);
+    const streamed = parseResult(s.stdout);
+    expect(streamed.errors.verify).toBe(1);
+    expect(streamed.error_examples).toEqual(["verify: echoed byte 100 is wrong"]);
+  });
+
+  test("--rate holds its rate against a slow server, and latency includes the server's delay", async () => {
+    const slow = await started(slowEchoPeer(20)); // capacity 4 connections / 20 ms = 200/s
+    const r = await runCli(runtime, ["bench", slow, "--rate", "40", "-c", "4", "-d", "2s", "--json"]);
+    expect(r.code).toBe(0);
+    const res = parseResult(r.stdout);
+    expect(res.intended_rate).toBe(40);
+    // due requests are 40 per second, at most one more: about 80, never more than 81
+    expect(res.requests).toBeLessThanOrEqual(81);
+    expect(res.requests).toBeGreaterThanOrEqual(40);
+    expect(res.latency_us.min).toBeGreaterThanOrEqual(20_000); // the server holds every reply 20 ms
+  });
+
+  test("open loop: a server's stall shows as the latency it caused every request due meanwhile", async () => {
+    // one connection, 50 requests/s; the 10th request's reply is held for a second, so
+    // about 50 requests fall due during the stall and wait behind it
+    const stalled = await started(stallingEchoPeer(10, 1000));
+    const r = await runCli(runtime, ["bench", stalled, "--rate", "50", "-c", "1", "-d", "2s", "--json"]);
+    expect(r.code).toBe(0);
+    const open = parseResult(r.stdout);
+    expect(open.latency_us.max).toBeGreaterThanOrEqual(1_000_000);
+    // a quarter of the requests waited half the stall or more: p90 sees it
+    expect(open.latency_us.p90).toBeGreaterThanOrEqual(500_000);
+
+    // closed loop waits for the server and records the stall once: the percentiles hide it
+    const again = await started(stallingEchoPeer(10, 1000));
+    const c = await runCli(runtime, ["bench", again, "-c", "1", "-d", "2s", "--json"]);
+    expect(c.code).toBe(0);
+    const closed = parseResult(c.stdout);
+    expect(closed.latency_us.max).toBeGreaterThanOrEqual(1_000_000);
+    expect(closed.latency_us.p90).toBeLessThan(open.latency_us.p90);
+  });
+
+  test("a server that never answers: timeout errors, and bench ends by itself", async () => {
+    const silent = await started(silentPeer());
+    const r = await runCli(runtime, ["bench", silent, "-c", "2", "-d", "300ms", "-w", "300ms", "--json"], {
+      timeoutMs: 30_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(1);
+    const res = parseResult(r.stdout);
+    expect(res.requests).toBe(0);
+    expect(res.errors.timeout).toBeGreaterThanOrEqual(2);
+    expect(res.error_examples).toContain("timeout: no reply within 300 ms");
+  });
+
+  test("nothing listening: connect errors, exit 1", async () => {
+    const gone = await silentPeer();
+    const addr = `127.0.0.1:${gone.port}`;
+    await gone.close();
+    const r = await runCli(runtime, ["bench", addr, "-c", "1", "-d", "200ms", "--json"]);
+    expect(r.code).toBe(1);
+    const res = parseResult(r.stdout);
+    expect(res.errors.connect).toBeGreaterThanOrEqual(1);
+    expect(res.error_examples[0]).toMatch(/^connect: cannot connect to 127\.0\.0\.1:\d+: connection refused/);
+  });
+
+  test("--pid adds the server's CPU time per request; an unknown pid is a clear error", async () => {
+    const r = await runCli(runtime, ["bench", echo, "-c", "2", "-d", "500ms", "--pid", String(echoPid), "--json"]);
+    expect(r.code).toBe(0);
+    const res = parseResult(r.stdout);
+    expect(typeof res.server_cpu_s).toBe("number");
+    expect(res.server_cpu_s).toBeGreaterThanOrEqual(0);
+    expect(res.server_cpu_s_per_request).toBeCloseTo(res.server_cpu_s! / res.requests, 2);
+    const text = await runCli(runtime, ["bench", echo, "-c", "1", "-d", "200ms", "--pid", String(echoPid)]);
+    expect(text.stdout.toString()).toMatch(/server cpu +[\d.]+s/);
+
+    const none = await runCli(runtime, ["bench", echo, "-d", "200ms", "--pid", "2147483646"]);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/^switchboard: --pid 2147483646: no such process/);
+    expect(none.stdout.toString()).toBe("");
+  });
+
+  test("command-line mistakes are usage errors (exit 2, one line)", async () => {
+    const cases: [string[], RegExp][] = [
+      [["bench"], /needs the server's address/],
+      [["bench", echo, "--mode", "nope"], /--mode: expected one of echo, stream, connect, hold, framed, app/],
+      [["bench", echo, "--rate", "0"], /--rate: expected requests per second/],
+      [["bench", echo, "-c", "0"], /--connections: expected a whole number from 1/],
+      [["bench", echo, "-d", "0"], /--duration: must be longer than 0/],
+      [["bench", echo, "--framing", "line"], /--framing: only with --mode framed/],
+      [["bench", echo, "--mode", "framed"], /needs --framing/],
+      [["bench", echo, "--mode", "framed", "--framing", "lp:u8", "--size", "300"], /--size 300 with --framing lp:u8/],
+      [["bench", echo, "--mode", "stream", "--rate", "10"], /--rate: not for stream mode/],
+      [["bench", echo, "--plot", "out.png"], /--plot: the file name must end in .svg or .html/],
+      [["bench", echo, "-w", "0"], /--wait: must be longer than 0/],
+    ];
+    for (const [args, want] of cases) {
+      const r = await runCli(runtime, args);
+      expect({ args, code: r.code }).toEqual({ args, code: 2 });
+      expect(r.stderr).toMatch(want);
+      expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
+    }
+  });
+});

@@ -1,0 +1,45 @@
+// Purpose-built servers for the load generator's tests (node:net, in the test process):
+// an echo that corrupts one byte, one that answers late, one that stalls once, one that
+// never answers. Each is small enough to see that it does exactly what its name says.
+import type * as net from "node:net";
+import { type Peer, peer } from "./misbehaving-peers.ts";
+
+/** Echoes every byte, except the one at `offset` (counted over each connection), which it flips. */
+export const corruptingEchoPeer = (offset: number): Promise<Peer> =>
+  peer((s: net.Socket) => {
+    let seen = 0;
+    s.on("data", (d: Buffer) => {
+      if (offset >= seen && offset < seen + d.length) {
+        d = Buffer.from(d);
+        d[offset - seen] ^= 0x01;
+      }
+      seen += d.length;
+      s.write(d);
+    });
+    s.on("end", () => s.end());
+  });
+
+/** Echoes every chunk `delayMs` after it arrived (in order): a slow server. */
+export const slowEchoPeer = (delayMs: number): Promise<Peer> =>
+  peer((s: net.Socket) => {
+    s.on("data", (d: Buffer) => setTimeout(() => !s.destroyed && s.write(d), delayMs));
+    s.on("end", () => setTimeout(() => s.end(), delayMs));
+  });
+
+/**
+ * Echoes at once, but holds the reply to the `nth` chunk (and everything after it) for
+ * `stallMs`: one stall, as a garbage-collection pause or a blocked event loop would make.
+ */
+export const stallingEchoPeer = (nth: number, stallMs: number): Promise<Peer> =>
+  peer((s: net.Socket) => {
+    let chunks = 0;
+    let heldUntil = 0;
+    s.on("data", (d: Buffer) => {
+      chunks++;
+      if (chunks === nth) heldUntil = Date.now() + stallMs;
+      const wait = heldUntil - Date.now();
+      if (wait > 0) setTimeout(() => !s.destroyed && s.write(d), wait);
+      else s.write(d);
+    });
+    s.on("end", () => s.end());
+  });
