@@ -10,6 +10,7 @@ import { formatFlags, parseArgs } from "./args.ts";
 import { BENCH_FLAGS, parseBenchFlags, targetName } from "./bench-flags.ts";
 import { ProgressLine } from "./bench-progress.ts";
 import type { Command } from "./command.ts";
+import { writePlot } from "./bench-plot-file.ts";
 
 function help(): string {
   return `Usage: switchboard bench ADDR [--mode MODE] [-c N] [-d DURATION] [options]
@@ -89,6 +90,8 @@ export const benchCommand: Command = {
       result.server_cpu_s_per_request = result.requests > 0 ? used / result.requests : null;
     }
     await host.stdout.write(cli.json ? JSON.stringify(result) + "\n" : formatResult(result));
+    // after the report: a plot that cannot be written must not lose the run's figures
+    if (cli.plot !== undefined) await writePlot(host, cli.plot, result, outcome.stats);
     if (errorTotal(result) > 0) return 1;
     if (result.requests === 0) {
       await host.stderr.write("switchboard: bench: no request completed\n");

@@ -3,6 +3,10 @@
 // documented JSON, a corrupted byte is caught, an open-loop run holds its rate against a
 // slow server and shows the latency a stall caused, a server that never answers ends in
 // timeouts, and the command line's mistakes are usage errors.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { type Peer, silentPeer } from "../support/misbehaving-peers.ts";
@@ -226,5 +230,55 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
       expect(r.stderr).toMatch(want);
       expect(r.stderr.trimEnd().split("\n")).toHaveLength(1);
     }
+  });
+});
+
+describe.each(CLI_RUNTIMES)("bench --plot on %s", (runtime: CliRuntime) => {
+  let server: RunningServer;
+  let dir: string;
+  beforeAll(async () => {
+    server = await startServer("node", ["--listen", "127.0.0.1:0"]);
+    dir = mkdtempSync(join(tmpdir(), "sb-bench-plot-"));
+  });
+  afterAll(async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the SVG is XML with an <svg> root, drawing both charts; the HTML holds it inline and loads nothing", async () => {
+    const svg = join(dir, `run-${runtime}.svg`);
+    const html = join(dir, `run-${runtime}.html`);
+    const addr = `127.0.0.1:${server.port}`;
+    for (const file of [svg, html]) {
+      const r = await runCli(runtime, ["bench", addr, "-c", "2", "-d", "500ms", "--rate", "400", "--plot", file]);
+      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+    }
+    // a real XML parser (Python's), not a regular expression
+    const parsed = spawnSync("python3", [
+      "-c",
+      "import sys, xml.etree.ElementTree as E; r = E.parse(sys.argv[1]).getroot(); " +
+      "print(r.tag, len(r.findall('.//{http://www.w3.org/2000/svg}polyline')))",
+      svg,
+    ], { encoding: "utf8" });
+    if (parsed.error) throw new Error(`this test needs python3 to parse the SVG: ${parsed.error.message}`);
+    expect(parsed.stderr).toBe("");
+    expect(parsed.stdout.trim()).toBe("{http://www.w3.org/2000/svg}svg 2"); // latency curve and throughput
+    const svgText = readFileSync(svg, "utf8");
+    expect(svgText).not.toMatch(/\b(href|src)\s*=|<script|<image|@import|url\(/i);
+    expect(svgText.match(/https?:\/\/[^"]*/g)).toEqual(["http://www.w3.org/2000/svg"]); // the namespace name only
+
+    const page = readFileSync(html, "utf8");
+    expect(page.startsWith("<!DOCTYPE html>")).toBe(true);
+    expect(page).toContain("<svg ");
+    expect(page).toMatch(/<th>latency p50 \/ p90 \/ p99 \/ p99\.9 \/ max<\/th>/);
+    expect(page).not.toMatch(/https?:|\b(href|src)\s*=|<script|<link|<image|@import|url\(/i);
+  });
+
+  test("a plot that cannot be written: the report is printed, then exit 1 naming the file", async () => {
+    const bad = join(dir, "missing-dir", "x.svg");
+    const r = await runCli(runtime, ["bench", `127.0.0.1:${server.port}`, "-c", "1", "-d", "200ms", "--plot", bad]);
+    expect(r.code).toBe(1);
+    expect(r.stdout.toString()).toMatch(/^bench echo /);
+    expect(r.stderr).toBe(`switchboard: --plot: cannot write ${bad}: no such file or directory (ENOENT)\n`);
   });
 });
