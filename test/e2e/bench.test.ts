@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import { CLI_RUNTIMES, cliCommand, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { type Peer, silentPeer } from "../support/misbehaving-peers.ts";
 import { corruptingEchoPeer, slowEchoPeer, stallingEchoPeer } from "../support/bench-peers.ts";
 
@@ -121,6 +121,22 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     expect(out).toMatch(/latency +p50 \S+ +p90 \S+ +p99 \S+ +p99\.9 \S+ +max \S+/);
     expect(out).toMatch(/errors +0 \(connect 0, reset 0, timeout 0, verify 0, other 0\)/);
     expect(r.stderr).toBe(""); // no progress line when stderr is not a terminal
+  });
+
+  test("on a terminal, a progress line on stderr (rate, errors, p99 so far), cleared before the summary", async () => {
+    // script(1) (util-linux) runs bench on a pseudo-terminal; stdout and stderr both reach it
+    const [cmd, pre] = cliCommand(runtime);
+    const line = [cmd, ...pre, "bench", echo, "-c", "2", "-d", "2500ms"].map((a) => `'${a}'`).join(" ");
+    const tty = await runCli(runtime, [], { command: ["script", ["-q", "-e", "-c", line, "/dev/null"]] }).catch(
+      (err: Error) => {
+        throw new Error(`this test needs script(1) from util-linux: ${err.message}`);
+      },
+    );
+    expect(tty.code, tty.stderr).toBe(0);
+    const out = tty.stdout.toString();
+    const drawn = out.match(/\r\x1b\[K\d+s  \d+ req\/s  errors 0  p99 \S+/g) ?? [];
+    expect(drawn.length, out).toBeGreaterThanOrEqual(2); // once a second, redrawn in place
+    expect(out).toMatch(/\r\x1b\[Kbench echo /); // cleared, then the summary
   });
 
   test("a server that corrupts one byte: verify errors, exit 1, the report still printed", async () => {
