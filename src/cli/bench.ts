@@ -36,7 +36,7 @@ one that finds every connection busy waits, and its latency counts from when it 
 so a stalling server shows as the latency its users would see.
 
 Exit status: 0 every request succeeded; 1 any error (the report still prints); 2 usage.
-Heavy load: run bench on Bun (fastest here), on a core the server does not use.
+Heavy load: run bench on Bun, on a core the server does not use (docs/bench.md).
 
 Examples:
   switchboard bench :7007 -c 50 -d 10s

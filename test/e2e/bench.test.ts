@@ -8,7 +8,15 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, cliCommand, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import {
+  CLI_RUNTIMES,
+  cliCommand,
+  type CliRuntime,
+  ROOT,
+  runCli,
+  type RunningServer,
+  startServer,
+} from "../support/cli.ts";
 import { type Peer, silentPeer } from "../support/misbehaving-peers.ts";
 import { corruptingEchoPeer, slowEchoPeer, stallingEchoPeer } from "../support/bench-peers.ts";
 
@@ -16,6 +24,7 @@ const ERROR_KINDS = ["connect", "reset", "timeout", "verify", "other"];
 
 interface Result {
   mode: string;
+  target: string;
   connections: number;
   duration_s: number;
   requests: number;
@@ -110,6 +119,17 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
       if (args[1] === "hold") expect([res.connections_opened, res.connections_alive]).toEqual([3, 3]);
       if (args[1] === "stream") expect(res.bytes_in).toBe(res.bytes_out); // every byte came back
     }
+  });
+
+  test("a unix-socket target", async () => {
+    const path = join(tmpdir(), `sb-bench-${runtime}-${process.pid}.sock`);
+    const server = await startServer("node", ["--listen", `unix:${path}`]);
+    servers.push(server);
+    const r = await runCli(runtime, ["bench", `unix:${path}`, "-c", "2", "-d", "300ms", "--json"]);
+    expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+    const res = parseResult(r.stdout);
+    expect(res.target).toBe(`unix:${path}`);
+    expect(res.requests).toBeGreaterThan(0);
   });
 
   test("the human summary names throughput, latency percentiles and errors by kind", async () => {
@@ -224,6 +244,14 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     expect(none.code).toBe(1);
     expect(none.stderr).toMatch(/^switchboard: --pid 2147483646: no such process/);
     expect(none.stdout.toString()).toBe("");
+  });
+
+  test("the README's bench reference is the real --help", async () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const block = /```\n([\s\S]*?)```\n/.exec(readme.slice(readme.indexOf("### `switchboard bench`")))?.[1];
+    const h = await runCli(runtime, ["bench", "--help"]);
+    expect(h.code).toBe(0);
+    expect(block).toBe(h.stdout.toString());
   });
 
   test("command-line mistakes are usage errors (exit 2, one line)", async () => {
