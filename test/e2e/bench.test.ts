@@ -27,6 +27,7 @@ interface Result {
   target: string;
   connections: number;
   duration_s: number;
+  warmup_s: number;
   requests: number;
   bytes: number;
   bytes_out: number;
@@ -100,6 +101,7 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
   test("every mode against a real server: exit 0, every reply verified, the documented JSON", async () => {
     const runs: [string, string[]][] = [
       [echo, ["--mode", "echo"]],
+      [echo, ["--mode", "echo", "--warmup", "200ms"]],
       [echo, ["--mode", "stream", "--size", "16KiB"]],
       [echo, ["--mode", "connect"]],
       [echo, ["--mode", "hold"]],
@@ -116,9 +118,31 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
       expect(res.requests).toBeGreaterThan(0);
       expect(res.errors).toEqual({ connect: 0, reset: 0, timeout: 0, verify: 0, other: 0 });
       expect(res.intended_rate).toBeNull();
+      if (args.includes("--warmup")) expect(res.warmup_s).toBe(0.2);
       if (args[1] === "hold") expect([res.connections_opened, res.connections_alive]).toEqual([3, 3]);
       if (args[1] === "stream") expect(res.bytes_in).toBe(res.bytes_out); // every byte came back
     }
+  });
+
+  test("hold counts the connections a server drops (here by its idle timeout) as errors, exit 1", async () => {
+    const strict = await startServer("node", ["--listen", "127.0.0.1:0", "--idle-timeout", "200ms"]);
+    servers.push(strict);
+    const r = await runCli(runtime, [
+      "bench",
+      `127.0.0.1:${strict.port}`,
+      "--mode",
+      "hold",
+      "-c",
+      "3",
+      "-d",
+      "1s",
+      "--json",
+    ]);
+    expect(r.code).toBe(1);
+    const res = parseResult(r.stdout);
+    expect([res.connections_opened, res.connections_alive]).toEqual([3, 0]);
+    expect(res.errors.other).toBe(3);
+    expect(res.error_examples).toEqual(["other: server closed a held connection"]);
   });
 
   test("a unix-socket target", async () => {
