@@ -66,7 +66,12 @@ interface Runner {
 export async function runBench(
   transport: Transport,
   c: BenchConfig,
-  hooks: { onStart?(stats: BenchStats): void; onMeasure?(): void } = {},
+  hooks: {
+    onStart?(stats: BenchStats): void;
+    onMeasure?(): void;
+    /** Resolves to end the run early (Ctrl-C): what was measured so far is kept. */
+    stopEarly?: Promise<void>;
+  } = {},
 ): Promise<BenchOutcome> {
   const stats = new BenchStats(timelineInterval(c.durationMs));
   let runner: Runner;
@@ -99,12 +104,15 @@ export async function runBench(
     hooks.onMeasure?.();
   }
   runner.start();
+  const stopEarly = hooks.stopEarly ?? new Promise<void>(() => {});
+  let early = false;
+  void stopEarly.then(() => (early = true));
   if (c.warmupMs > 0) {
-    await delay(c.warmupMs);
+    await sleep(c.warmupMs, stopEarly);
     stats.startMeasuring(performance.now());
     hooks.onMeasure?.();
   }
-  await delay(c.durationMs);
+  if (!early) await sleep(c.durationMs, stopEarly);
   await runner.stop();
   stats.stopMeasuring(performance.now());
   return {
@@ -114,6 +122,13 @@ export async function runBench(
   };
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Wait `ms`, or less when `stop` resolves first (the timer is cleared then, not left running). */
+function sleep(ms: number, stop: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void stop.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }

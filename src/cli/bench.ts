@@ -11,6 +11,7 @@ import { BENCH_FLAGS, parseBenchFlags, targetName } from "./bench-flags.ts";
 import { ProgressLine } from "./bench-progress.ts";
 import type { Command } from "./command.ts";
 import { writePlot } from "./bench-plot-file.ts";
+import { EXIT_INTERRUPTED } from "./send-many.ts";
 
 function help(): string {
   return `Usage: switchboard bench ADDR [--mode MODE] [-c N] [-d DURATION] [options]
@@ -35,7 +36,8 @@ loop). With --rate R, requests fall due at R per second in all whatever the serv
 one that finds every connection busy waits, and its latency counts from when it was due,
 so a stalling server shows as the latency its users would see.
 
-Exit status: 0 every request succeeded; 1 any error (the report still prints); 2 usage.
+Exit status: 0 every request succeeded; 1 any error (the report still prints); 2 usage;
+130 stopped by Ctrl-C (after printing the report so far).
 Heavy load: run bench on Bun, on a core the server does not use (docs/bench.md).
 
 Examples:
@@ -60,12 +62,22 @@ export const benchCommand: Command = {
     if (cli.pid !== undefined) await readProcessCpu(host, cli.pid);
     let cpuBefore: Promise<number> | undefined;
     const progress = new ProgressLine(host.stderr);
+    // Ctrl-C ends the run early: the report so far is printed, then exit 130 (as send -c)
+    let interrupted = false;
+    let onInterrupt!: () => void;
+    const stopEarly = new Promise<void>((resolve) => (onInterrupt = resolve));
+    const removeSignal = host.onSignal("SIGINT", () => {
+      interrupted = true;
+      onInterrupt();
+    });
     const outcome = await runBench(transport, c, {
+      stopEarly,
       onStart: (stats) => progress.start(stats),
       onMeasure: () => {
         if (cli.pid !== undefined) cpuBefore = readProcessCpu(host, cli.pid);
       },
     });
+    removeSignal();
     await progress.stop();
     const result = buildResult(
       {
@@ -92,6 +104,10 @@ export const benchCommand: Command = {
     await host.stdout.write(cli.json ? JSON.stringify(result) + "\n" : formatResult(result));
     // after the report: a plot that cannot be written must not lose the run's figures
     if (cli.plot !== undefined) await writePlot(host, cli.plot, result, outcome.stats);
+    if (interrupted) {
+      await host.stderr.write("switchboard: bench interrupted; the report covers the run so far\n");
+      return EXIT_INTERRUPTED;
+    }
     if (errorTotal(result) > 0) return 1;
     if (result.requests === 0) {
       await host.stderr.write("switchboard: bench: no request completed\n");

@@ -3,7 +3,7 @@
 // documented JSON, a corrupted byte is caught, an open-loop run holds its rate against a
 // slow server and shows the latency a stall caused, a server that never answers ends in
 // timeouts, and the command line's mistakes are usage errors.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import {
   type RunningServer,
   startServer,
 } from "../support/cli.ts";
-import { type Peer, silentPeer } from "../support/misbehaving-peers.ts";
+import { echoPeer, type Peer, silentPeer } from "../support/misbehaving-peers.ts";
 import { corruptingEchoPeer, slowEchoPeer, stallingEchoPeer } from "../support/bench-peers.ts";
 
 const ERROR_KINDS = ["connect", "reset", "timeout", "verify", "other"];
@@ -228,6 +228,38 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     const closed = parseResult(c.stdout);
     expect(closed.latency_us.max).toBeGreaterThanOrEqual(1_000_000);
     expect(closed.latency_us.p90).toBeLessThan(open.latency_us.p90);
+  });
+
+  test("Ctrl-C: the report so far, then exit 130", async () => {
+    const target = await echoPeer();
+    peers.push(target);
+    const [cmd, pre] = cliCommand(runtime);
+    const child = spawn(cmd, [...pre, "bench", `127.0.0.1:${target.port}`, "-c", "2", "-d", "60s", "--json"]);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    // wait (bounded) until the load is flowing: both connections open and bytes arriving
+    const deadline = Date.now() + 20_000;
+    while (!(target.accepted() >= 2 && target.bytesIn() > 0)) {
+      if (Date.now() > deadline) {
+        child.kill("SIGKILL");
+        throw new Error(`bench never started sending; stderr: ${err}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill("SIGINT");
+    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await exited;
+    clearTimeout(killer);
+    expect({ code, err }).toEqual({
+      code: 130,
+      err: "switchboard: bench interrupted; the report covers the run so far\n",
+    });
+    const res = parseResult(Buffer.from(out));
+    expect(res.requests).toBeGreaterThan(0);
+    expect(res.duration_s).toBeLessThan(60); // it ended at the signal, not at -d
   });
 
   test("a server that never answers: timeout errors, and bench ends by itself", async () => {
