@@ -87,8 +87,13 @@ function throughputPanel(r: BenchResult): string {
   const innerW = W - M.left - M.right;
   const innerH = PANEL_H - M.top - M.bottom;
   const per = r.timeline.interval_s;
-  const reqs = r.timeline.requests.map((n) => n / per);
-  const errs = r.timeline.errors.map((n) => n / per);
+  // the last interval is usually cut short by the end of the run: its rate is over its real width
+  const count = r.timeline.requests.length;
+  const width = (
+    i: number,
+  ) => (i < count - 1 ? per : Math.min(per, Math.max(per / 10, r.duration_s - (count - 1) * per)));
+  const reqs = r.timeline.requests.map((n, i) => n / width(i));
+  const errs = r.timeline.errors.map((n, i) => n / width(i));
   const n = Math.max(1, reqs.length);
   const { top, step } = niceScale(Math.max(...reqs, ...errs, 1));
   const x = (i: number) => M.left + (i / n) * innerW;
