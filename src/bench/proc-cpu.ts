@@ -4,6 +4,7 @@
 // asked from here, and Linux has kept it at 100 for user space since 2.6).
 
 import type { Host } from "../host.ts";
+import { FileError } from "../net-errors.ts";
 
 export const CLOCK_TICKS_PER_S = 100;
 
@@ -33,7 +34,10 @@ export async function readProcessCpu(host: Host, pid: number): Promise<number> {
   try {
     bytes = await host.readFile(`/proc/${pid}/stat`);
   } catch (err) {
-    throw new ProcCpuError(`--pid ${pid}: no such process (${err instanceof Error ? err.message : String(err)})`);
+    if (err instanceof FileError && err.code === "ENOENT") throw new ProcCpuError(`--pid ${pid}: no such process`);
+    throw new ProcCpuError(
+      `--pid ${pid}: cannot read /proc/${pid}/stat: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
   try {
     return parseProcStat(new TextDecoder().decode(bytes));

@@ -298,7 +298,7 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
 
     const none = await runCli(runtime, ["bench", echo, "-d", "200ms", "--pid", "2147483646"]);
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/^switchboard: --pid 2147483646: no such process/);
+    expect(none.stderr).toBe("switchboard: --pid 2147483646: no such process\n");
     expect(none.stdout.toString()).toBe("");
   });
 
