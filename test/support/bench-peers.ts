@@ -19,11 +19,21 @@ export const corruptingEchoPeer = (offset: number): Promise<Peer> =>
     s.on("end", () => s.end());
   });
 
-/** Echoes every chunk `delayMs` after it arrived (in order): a slow server. */
+/**
+ * Run `fn` once at least `until` (performance.now() time) has come. Timers may fire a little
+ * early against the monotonic clock (the event loop's cached time), so re-arm until it has.
+ */
+function at(until: number, fn: () => void): void {
+  const left = until - performance.now();
+  if (left <= 0) fn();
+  else setTimeout(() => at(until, fn), Math.ceil(left));
+}
+
+/** Echoes every chunk at least `delayMs` after it arrived (in order): a slow server. */
 export const slowEchoPeer = (delayMs: number): Promise<Peer> =>
   peer((s: net.Socket) => {
-    s.on("data", (d: Buffer) => setTimeout(() => !s.destroyed && s.write(d), delayMs));
-    s.on("end", () => setTimeout(() => s.end(), delayMs));
+    s.on("data", (d: Buffer) => at(performance.now() + delayMs, () => !s.destroyed && s.write(d)));
+    s.on("end", () => at(performance.now() + delayMs, () => s.end()));
   });
 
 /**
@@ -36,9 +46,8 @@ export const stallingEchoPeer = (nth: number, stallMs: number): Promise<Peer> =>
     let heldUntil = 0;
     s.on("data", (d: Buffer) => {
       chunks++;
-      if (chunks === nth) heldUntil = Date.now() + stallMs;
-      const wait = heldUntil - Date.now();
-      if (wait > 0) setTimeout(() => !s.destroyed && s.write(d), wait);
+      if (chunks === nth) heldUntil = performance.now() + stallMs;
+      if (heldUntil > performance.now()) at(heldUntil, () => !s.destroyed && s.write(d));
       else s.write(d);
     });
     s.on("end", () => s.end());
