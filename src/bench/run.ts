@@ -37,6 +37,8 @@ export interface BenchConfig {
 export interface BenchOutcome {
   stats: BenchStats;
   unsent: number;
+  /** Open loop: requests that fell due in all (answered, failed or unsent). */
+  scheduled?: number;
   held?: { opened: number; alive: number };
 }
 
@@ -94,13 +96,14 @@ export async function runBench(
       stats,
     });
     await loop.connectAll();
-    // the schedule starts now, once the connections are up
-    if (c.rate !== undefined) loop.options.schedule = new RateSchedule(c.rate, performance.now());
     runner = loop;
   }
+  // the clock starts once the connections are up; the schedule and the measurement share it
+  const t0 = performance.now();
+  if (loop && c.rate !== undefined) loop.options.schedule = new RateSchedule(c.rate, t0);
   hooks.onStart?.(stats);
   if (c.warmupMs === 0) {
-    stats.startMeasuring(performance.now());
+    stats.startMeasuring(t0);
     hooks.onMeasure?.();
   }
   runner.start();
@@ -118,6 +121,7 @@ export async function runBench(
   return {
     stats,
     unsent: loop?.unsent ?? 0,
+    scheduled: loop?.options.schedule?.issued,
     held: hold ? { opened: hold.opened, alive: hold.alive } : undefined,
   };
 }

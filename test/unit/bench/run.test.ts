@@ -55,15 +55,17 @@ describe("runBench over this runtime's transport", () => {
       ...over,
       addr: over.mode === "framed" ? addrs.lp! : over.mode === "app" ? addrs.app! : addrs.echo!,
     });
-    const { stats, unsent } = await runBench(transport, c);
+    const { stats, unsent, scheduled } = await runBench(transport, c);
     expect(stats.errors).toEqual({ connect: 0, reset: 0, timeout: 0, verify: 0, other: 0 });
     expect(stats.requests).toBeGreaterThan(0);
     expect(stats.latency.count).toBe(stats.requests);
     expect(stats.bytesIn).toBeGreaterThan(0);
     if (c.rate !== undefined) {
-      // due requests: one at the start and then 300 per second; none sent beyond them
-      expect(stats.requests + unsent).toBeLessThanOrEqual(Math.floor((300 * c.durationMs) / 1000) + 1 + 1);
-    }
+      // every request that fell due is answered, failed or unsent, exactly once ...
+      expect(stats.requests + stats.errorCount + unsent).toBe(scheduled);
+      // ... and they fell due at 300 per second from the start of measuring, the first at once
+      expect(scheduled).toBeLessThanOrEqual(Math.floor((300 * (stats.endMs - stats.startMs)) / 1000) + 1);
+    } else expect(scheduled).toBeUndefined();
   });
 
   test("stream: every byte comes back before the server's FIN", async () => {
