@@ -23,24 +23,30 @@ export class HoldRun implements ConnHandler {
     this.#stats = stats;
   }
 
+  #startedAt = 0;
+
   start(): void {
+    this.#startedAt = performance.now();
     for (let i = 0; i < this.#c.connections; i++) {
-      const started = performance.now();
       this.#transport.connect({ addr: this.#c.addr, timeoutMs: this.#c.connectTimeoutMs }, this).then(
-        (conn) => {
-          const now = performance.now();
-          if (this.#stopping) return conn.close();
-          this.opened++;
-          this.alive++;
-          this.#conns.add(conn);
-          this.#stats.done(now, now - started);
-        },
+        () => {}, // open() counted it
         (err) => {
           const [kind, message] = classify(err);
           this.#stats.error(performance.now(), kind, message);
         },
       );
     }
+  }
+
+  // Counted at its first event, not when connect() resolves: a server that closes at once
+  // sends its FIN before that, and the loss must be seen.
+  open(conn: Conn): void {
+    const now = performance.now();
+    if (this.#stopping) return conn.close();
+    this.opened++;
+    this.alive++;
+    this.#conns.add(conn);
+    this.#stats.done(now, now - this.#startedAt);
   }
 
   data(_conn: Conn, chunk: Uint8Array): void {

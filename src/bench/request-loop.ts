@@ -69,12 +69,10 @@ class Slot implements ConnHandler {
     this.connecting = true;
     const o = this.#loop.options;
     o.transport.connect({ addr: o.addr, timeoutMs: o.connectTimeoutMs }, this).then(
-      (conn) => {
+      () => {
         this.connecting = false;
-        if (this.#loop.stopping && !this.busy) return conn.close();
-        this.conn = conn;
-        conn.setNoDelay(true);
-        if (this.busy) this.#send(conn);
+        // open() took the connection; a close since then has already failed the request
+        if (this.busy && this.conn) this.#send(this.conn);
       },
       (err) => {
         this.connecting = false;
@@ -88,6 +86,14 @@ class Slot implements ConnHandler {
     this.sentAt = performance.now();
     this.#loop.options.stats.bytes(bytes.length, 0);
     conn.write(bytes);
+  }
+
+  // The connection is ours from its first event: events can come before connect() resolves
+  // (a server that closes at once), and must not be lost.
+  open(conn: Conn): void {
+    if (this.#loop.stopping && !this.busy) return conn.close();
+    this.conn = conn;
+    conn.setNoDelay(true);
   }
 
   data(conn: Conn, chunk: Uint8Array): void {
@@ -171,10 +177,7 @@ export class RequestLoop {
     await Promise.all(
       this.#slots.map((s) =>
         this.options.transport.connect({ addr: this.options.addr, timeoutMs: this.options.connectTimeoutMs }, s).then(
-          (conn) => {
-            s.conn = conn;
-            conn.setNoDelay(true);
-          },
+          () => {}, // open() took it
           () => {}, // counted when a request finds the slot without a connection
         )
       ),

@@ -26,6 +26,11 @@ class StreamConn implements ConnHandler {
     this.#run = run;
   }
 
+  // ours from its first event, which can come before connect() resolves
+  open(conn: Conn): void {
+    this.conn = conn;
+  }
+
   pump(): void {
     const conn = this.conn;
     if (!conn || this.#run.stopping) return;
@@ -140,12 +145,8 @@ export class StreamRun {
       this.#conns.push(s);
       this.#transport.connect({ addr: this.#c.addr, timeoutMs: this.#c.connectTimeoutMs }, s).then(
         (conn) => {
-          s.conn = conn;
-          if (this.stopping) {
-            conn.end();
-            return;
-          }
-          s.pump();
+          if (this.stopping) return conn.end();
+          if (!s.done) s.pump();
         },
         (err) => s.fail(err),
       );

@@ -17,7 +17,7 @@ import {
   type RunningServer,
   startServer,
 } from "../support/cli.ts";
-import { echoPeer, type Peer, silentPeer } from "../support/misbehaving-peers.ts";
+import { echoPeer, type Peer, peer, silentPeer } from "../support/misbehaving-peers.ts";
 import { corruptingEchoPeer, slowEchoPeer, stallingEchoPeer } from "../support/bench-peers.ts";
 
 const ERROR_KINDS = ["connect", "reset", "timeout", "verify", "other"];
@@ -124,10 +124,20 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     }
   });
 
-  test("hold counts the connections a server drops (here by its idle timeout) as errors, exit 1", async () => {
-    const strict = await startServer("node", ["--listen", "127.0.0.1:0", "--idle-timeout", "200ms"]);
+  test("hold counts the connections a server drops as errors, exit 1", async () => {
+    // a server that closes every connection as soon as it accepts it: its FIN can come
+    // before bench's connect has resolved, and must still count
+    const closer = await started(peer((sock) => sock.end()));
+    const r = await runCli(runtime, ["bench", closer, "--mode", "hold", "-c", "3", "-d", "500ms", "--json"]);
+    expect(r.code).toBe(1);
+    const res = parseResult(r.stdout);
+    expect([res.connections_opened, res.connections_alive, res.errors.other]).toEqual([3, 0, 3]);
+    expect(res.error_examples).toEqual(["other: server closed a held connection"]);
+
+    // a real server's idle timeout (100 ms, against a 2 s hold)
+    const strict = await startServer("node", ["--listen", "127.0.0.1:0", "--idle-timeout", "100ms"]);
     servers.push(strict);
-    const r = await runCli(runtime, [
+    const idle = await runCli(runtime, [
       "bench",
       `127.0.0.1:${strict.port}`,
       "--mode",
@@ -135,14 +145,12 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
       "-c",
       "3",
       "-d",
-      "1s",
+      "2s",
       "--json",
     ]);
-    expect(r.code).toBe(1);
-    const res = parseResult(r.stdout);
-    expect([res.connections_opened, res.connections_alive]).toEqual([3, 0]);
-    expect(res.errors.other).toBe(3);
-    expect(res.error_examples).toEqual(["other: server closed a held connection"]);
+    expect(idle.code).toBe(1);
+    const held = parseResult(idle.stdout);
+    expect([held.connections_opened, held.connections_alive, held.errors.other]).toEqual([3, 0, 3]);
   });
 
   test("a unix-socket target", async () => {
