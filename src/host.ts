@@ -43,6 +43,11 @@ export interface Host {
   memoryRss(): number | undefined;
   /** Flush stdio and end the process with `code`. */
   exit(code: number): Promise<never>;
+  /**
+   * Create or replace the file at `path` (bench --plot). Rejects with a FileError like
+   * readFile. Optional so that hosts written before it still type-check; all three adapters have it.
+   */
+  writeFile?(path: string, data: Uint8Array): Promise<void>;
 }
 
 /** What an entry point hands the CLI: one runtime's sockets plus its host services. */

@@ -10,7 +10,7 @@
 //    logging must never kill the server.
 
 import { readFileSync } from "node:fs";
-import { stat } from "node:fs/promises";
+import { stat, writeFile } from "node:fs/promises";
 import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
@@ -95,6 +95,7 @@ export const bunHost: Host = {
   readFile: (path) => bun().file(path).bytes().catch((err) => Promise.reject(fileError(path, err))),
   // Bun.file(path).size is 0 for a missing file: stat reports the error instead.
   fileSize: (path) => stat(path).then((s) => s.size, (err) => Promise.reject(fileError(path, err))),
+  writeFile: (path, data) => writeFile(path, data).catch((err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => {

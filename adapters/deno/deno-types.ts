@@ -108,6 +108,7 @@ export interface DenoApi {
   lstatSync(path: string): DenoFileInfo;
   removeSync(path: string): void;
   readFile(path: string): Promise<Uint8Array>;
+  writeFile(path: string, data: Uint8Array): Promise<void>;
   stat(path: string): Promise<{ size: number }>;
   readTextFileSync(path: string): string;
 

@@ -82,6 +82,7 @@ export const denoHost: Host = {
   },
   readFile: (path) => D.readFile(path).catch((err) => Promise.reject(fileError(path, err))),
   fileSize: (path) => D.stat(path).then((s) => s.size, (err) => Promise.reject(fileError(path, err))),
+  writeFile: (path, data) => D.writeFile(path, data).catch((err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     D.addSignalListener(signal, fn);
     let removed = false;

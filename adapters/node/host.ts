@@ -1,6 +1,6 @@
 // Host services over Node's process, fs and stdio.
 
-import { readFile, stat } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { readFileSync } from "node:fs";
 import { fileError } from "./errors.ts";
 import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
@@ -38,6 +38,7 @@ export const nodeHost: Host = {
   },
   readFile: (path) => readFile(path).then((b) => new Uint8Array(b), (err) => Promise.reject(fileError(path, err))),
   fileSize: (path) => stat(path).then((s) => s.size, (err) => Promise.reject(fileError(path, err))),
+  writeFile: (path, data) => writeFile(path, data).catch((err) => Promise.reject(fileError(path, err))),
   onSignal(signal: Signal, fn: () => void) {
     process.on(signal, fn);
     return () => process.off(signal, fn);

@@ -7,10 +7,11 @@ import { serveCommand } from "./serve.ts";
 import { sendCommand } from "./send.ts";
 import { requestCommand } from "./request.ts";
 import { probeCommand } from "./probe.ts";
+import { benchCommand } from "./bench.ts";
 import type { Command } from "./command.ts";
 import { describeFailure } from "./failure.ts";
 
-const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand, probeCommand];
+const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand, probeCommand, benchCommand];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
