@@ -3,7 +3,7 @@
 
 import { CidrError, TrustedNets } from "../proxy/cidr.ts";
 import type { ProxyProtocolConfig } from "../proxy/preface.ts";
-import { type FlagSpec, has, type Parsed, UsageError } from "./args.ts";
+import { durationFlag, type FlagSpec, has, type Parsed, UsageError } from "./args.ts";
 
 export const SERVE_PROXY_FLAGS: readonly FlagSpec[] = [
   {
@@ -18,6 +18,13 @@ export const SERVE_PROXY_FLAGS: readonly FlagSpec[] = [
     value: "CIDR,...",
     help: "with --proxy-protocol: only these networks may connect (default: any; firewall the port)",
   },
+  {
+    name: "drain-delay",
+    kind: "string",
+    value: "DURATION",
+    help: "with --proxy-protocol: on SIGTERM first fail health checks (LOCAL headers) this long, still serving",
+    default: "0",
+  },
 ];
 
 /** The preface-stage config the flags ask for, or undefined without --proxy-protocol. */
@@ -25,6 +32,7 @@ export function serveProxyConfig(p: Parsed): ProxyProtocolConfig | undefined {
   const trusted = (p.flags.get("proxy-trusted") ?? []).flatMap((v) => v.split(",")).filter((v) => v.trim() !== "");
   if (!has(p, "proxy-protocol")) {
     if (p.flags.has("proxy-trusted")) throw new UsageError("--proxy-trusted needs --proxy-protocol");
+    if (durationFlag(p, "drain-delay") > 0) throw new UsageError("--drain-delay needs --proxy-protocol");
     return undefined;
   }
   if (p.flags.has("proxy-trusted") && trusted.length === 0) throw new UsageError("--proxy-trusted: no network given");

@@ -293,6 +293,13 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     host.onSignal("SIGTERM", on("SIGTERM"));
   });
   const signal = await stopped;
+  const drainDelay = durationFlag(p, "drain-delay");
+  if (drainDelay > 0) {
+    // Behind a balancer: fail its health checks first, keep serving until it has noticed.
+    log.info("failing health checks before draining", { signal, drain_delay: formatDuration(drainDelay) });
+    server.failHealthChecks();
+    await new Promise((resolve) => setTimeout(resolve, drainDelay));
+  }
   log.info("shutting down", {
     signal,
     connections: server.connections,

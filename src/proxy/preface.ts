@@ -14,6 +14,10 @@ import { ProxyHeaderError } from "./errors.ts";
 import type { ProxyHeader } from "./header.ts";
 import { ProxyHeaderDecoder } from "./parse.ts";
 import { ProxiedConn } from "./proxied-conn.ts";
+import { RateLimitedLog } from "../server/rate-limited-log.ts";
+
+/** Budget of the debug "proxy header" lines (its own, besides the connection lines'). */
+export const HEADER_LINES_PER_SECOND = 1000;
 
 /** `ServerConfig.proxyProtocol`: require a PROXY header on every connection. */
 export interface ProxyProtocolConfig {
@@ -39,12 +43,27 @@ interface Held {
 
 export class PrefaceStage {
   readonly #held = new Map<Conn, Held>();
+  #failingChecks = false;
+  /** One debug line per header at most this often: a connection flood cannot flood the log. */
+  readonly #lines: RateLimitedLog | undefined;
 
-  constructor(private readonly config: ProxyProtocolConfig, private readonly host: PrefaceHost) {}
+  constructor(private readonly config: ProxyProtocolConfig, private readonly host: PrefaceHost) {
+    if (host.log.enabled?.("debug")) {
+      this.#lines = new RateLimitedLog(host.log, "proxy header lines", HEADER_LINES_PER_SECOND);
+    }
+  }
 
   /** Connections accepted whose header has not arrived yet. */
   get size(): number {
     return this.#held.size;
+  }
+
+  /**
+   * From now on refuse the balancer's health checks (LOCAL headers) while still serving
+   * clients: the balancer takes this instance out before it stops listening (--drain-delay).
+   */
+  failHealthChecks(): void {
+    this.#failingChecks = true;
   }
 
   /** TCP accept: refuse untrusted sources before reading a byte; count the rest globally. */
@@ -77,15 +96,20 @@ export class PrefaceStage {
     }
     if (!got) return true;
     this.#release(conn);
+    if (this.#failingChecks && got.header.command === "local") {
+      this.host.log.debug("health check refused: draining", { via: formatAddr(conn.remote), conn: conn.id });
+      conn.close("abort");
+      return true;
+    }
     const seen = new ProxiedConn(conn, clientAddr(got.header, conn));
-    if (this.host.log.enabled?.("debug")) {
-      this.host.log.debug("proxy header", {
+    if (this.#lines) {
+      this.#lines.write("debug", "proxy header", {
         peer: formatAddr(seen.remote),
         via: formatAddr(conn.remote),
         version: got.header.version,
         command: got.header.command,
         conn: conn.id,
-      });
+      }, Date.now());
     }
     this.host.promote(conn, seen, got.rest, Date.now());
     return true;
@@ -116,6 +140,7 @@ export class PrefaceStage {
 
   /** The frame deadline covers the header: from accept, not reset by trickled bytes. */
   sweep(now: number): void {
+    this.#lines?.flush(now);
     if (this.host.frameMs <= 0) return;
     for (const [conn, h] of this.#held) {
       if (now - h.since > this.host.frameMs) {

@@ -217,6 +217,14 @@ export class Server implements ConnectionHost {
     if (this.counters.byReason.size > 0) this.counters.logTotals();
   }
 
+  /**
+   * With proxyProtocol: refuse health checks (PROXY LOCAL headers) from now on, still
+   * serving clients, so a balancer stops sending before `shutdown()` closes the listeners.
+   */
+  failHealthChecks(): void {
+    this.#prefaces?.failHealthChecks();
+  }
+
   /** Cut every connection now (the hard stop after a drain bound, or a second signal). */
   abortAll(): void {
     for (const c of this.#connections.values()) c.closeByPolicy("drain-timeout", true);
