@@ -41,7 +41,7 @@ export interface HaproxyOptions {
    * Health check: "echo" sends a line and expects it back (a server that refuses checks
    * fails it, see serve --drain-delay); "connect" is a plain TCP connect check.
    */
-  check: "echo" | "connect";
+  check: "echo" | "connect" | { sendHex: string; expect: string };
 }
 
 export interface RunningHaproxy {
@@ -61,7 +61,13 @@ export interface RunningHaproxy {
 export function haproxyConfig(frontendPort: number, statsSocket: string, o: HaproxyOptions): string {
   const check = o.check === "echo"
     ? ["  option tcp-check", "  tcp-check send health\\n", "  tcp-check expect string health"]
-    : [];
+    : o.check === "connect"
+    ? []
+    : [
+      "  option tcp-check",
+      `  tcp-check send-binary ${o.check.sendHex}`,
+      `  tcp-check expect string ${o.check.expect}`,
+    ];
   return [
     "global",
     `  stats socket ${statsSocket} mode 600 level admin`,
