@@ -133,6 +133,17 @@ export class PrefaceStage {
     return true;
   }
 
+  /**
+   * Shutdown: close every held connection. None has reached the service yet, so there is
+   * no in-flight work to finish (and the server's drain waits only for admitted ones).
+   */
+  abortAll(): void {
+    for (const conn of [...this.#held.keys()]) {
+      this.#release(conn);
+      conn.close("abort");
+    }
+  }
+
   /** The socket closed while held. */
   close(conn: Conn): void {
     if (this.#held.has(conn)) this.#release(conn);

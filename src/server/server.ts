@@ -185,6 +185,7 @@ export class Server implements ConnectionHost {
     if (!this.#draining) {
       this.#draining = true;
       await Promise.all(this.listeners.map((l) => l.close()));
+      this.#prefaces?.abortAll(); // still waiting for a PROXY header: nothing in flight yet
       for (const c of this.#connections.values()) c.drainIfSettled();
     }
     if (this.#connections.size > 0) {

@@ -155,6 +155,30 @@ describe("serve --proxy-protocol: the preface stage", () => {
     await server.shutdown();
   });
 
+  test("failHealthChecks (serve --drain-delay): LOCAL health checks refused, clients still served", async () => {
+    const { server, addr } = await start();
+    server.failHealthChecks();
+    const check = await dial(addr);
+    check.conn!.write(new Uint8Array([...encodeV2(undefined, undefined, { command: "local" }), ...ascii("health\n")]));
+    await waitFor(() => check.closed, "the health check refused");
+    expect(check.got).toBe("");
+    const c = await dial(addr);
+    c.conn!.write(new Uint8Array([...encodeProxyHeader("v2", client("192.0.2.9"), addr), ...ascii("still")]));
+    await waitFor(() => c.got === "still", "a client still served");
+    c.conn!.close();
+    await server.shutdown();
+  });
+
+  test("shutdown closes connections still waiting for their header", async () => {
+    const { server, addr } = await start();
+    const c = await dial(addr);
+    c.conn!.write(ascii("PROXY TCP4 192.0.2.1"));
+    await waitFor(() => server.connections === 1, "the connection held");
+    await server.shutdown();
+    await waitFor(() => c.closed, "the held connection closed by the shutdown");
+    expect(server.connections).toBe(0);
+  });
+
   test("without --proxy-protocol a header is just data", async () => {
     const remotes: Addr[] = [];
     const server = new Server({ transport: t, service: recordingEcho(remotes) });
