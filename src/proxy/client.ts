@@ -3,7 +3,7 @@
 // another source address without knowing about the header.
 
 import type { Addr, Conn, ConnHandler, Transport } from "../transport.ts";
-import { type ProxyVersion } from "./encode.ts";
+import type { ProxyVersion } from "./encode.ts";
 import { encodeV1 } from "./v1.ts";
 import { encodeV2 } from "./v2.ts";
 
