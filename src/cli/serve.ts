@@ -276,6 +276,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
 
   // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
+  let cutDelay: (() => void) | undefined; // a second signal also ends --drain-delay at once
   const stopped = new Promise<string>((resolve) => {
     const signals = new StopSignals();
     const on = (sig: string) => () => {
@@ -287,6 +288,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
         case "abort":
           log.warn("second signal: closing all connections now", { signal: sig });
           server.abortAll();
+          cutDelay?.();
       }
     };
     host.onSignal("SIGINT", on("SIGINT"));
@@ -298,7 +300,13 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     // Behind a balancer: fail its health checks first, keep serving until it has noticed.
     log.info("failing health checks before draining", { signal, drain_delay: formatDuration(drainDelay) });
     server.failHealthChecks();
-    await new Promise((resolve) => setTimeout(resolve, drainDelay));
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainDelay);
+      cutDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
   log.info("shutting down", {
     signal,

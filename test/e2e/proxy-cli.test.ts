@@ -72,12 +72,26 @@ describe.each(CLI_RUNTIMES)("PROXY protocol on %s", (rt) => {
     await waitFor(() => /reason=proxy-untrusted peer=127\.0\.0\.1:\d+/.test(s.log()), "the untrusted refusal line");
   });
 
+  test("--drain-delay: SIGTERM first fails health checks; a second signal ends the delay at once", async () => {
+    const s = await serve(rt, ["--drain-delay", "10m"]);
+    s.child.kill("SIGTERM");
+    await waitFor(() => s.log().includes("failing health checks before draining"), "the delay to begin");
+    // A signal within 0.5 s of the first counts as the same one (stop-signals.ts): wait that out.
+    const first = Date.now();
+    await waitFor(() => Date.now() - first > 600, "the repeat window to pass");
+    s.child.kill("SIGTERM");
+    const r = await s.exited; // well before the 10 minutes: the test's own timeout bounds it
+    expect(r.code).toBe(0);
+    expect(s.log()).toContain("second signal: closing all connections now");
+  });
+
   test("usage errors exit 2 and name the flag", async () => {
     const cases: [string[], RegExp][] = [
       [["send", ":1", "--proxy", "v3", "x"], /--proxy: expected one of v1, v2/],
       [["send", ":1", "--proxy-source", "1.2.3.4:5", "x"], /--proxy-source needs --proxy/],
       [["request", ":1", "--proxy", "v1", "--proxy-source", "example.com:5", "search", "x"], /must be an IP address/],
       [["serve", "--proxy-trusted", "10.0.0.0/8"], /--proxy-trusted needs --proxy-protocol/],
+      [["serve", "--drain-delay", "1s"], /--drain-delay needs --proxy-protocol/],
       [["serve", "--proxy-protocol", "--proxy-trusted", "10.0.0.0/33"], /--proxy-trusted: bad network "10.0.0.0\/33"/],
     ];
     for (const [args, want] of cases) {
