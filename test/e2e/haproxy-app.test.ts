@@ -89,7 +89,7 @@ describe("app protocol behind a real HAProxy, switchboard request on the front s
     await loops.stop();
     expect(loops.failed().map((d) => d.r.stderr)).toEqual([]);
     for (const d of loops.done) expect(d.r.stdout.toString()).toContain("Misty Mountains");
-  });
+  }, 120_000);
 
   test("SIGKILL one instance: requests fail only if HAProxy had them on it; SIGTERM another: none fail", async () => {
     const loops = requestLoops(haproxy.port);
@@ -125,5 +125,5 @@ describe("app protocol behind a real HAProxy, switchboard request on the front s
     await loops.stop();
     expect(loops.failed().length, "no request fails because of the drain").toBe(afterKill);
     console.log(`[haproxy app] ${loops.done.length} requests; ${afterKill} failed at the SIGKILL, 0 at the SIGTERM`);
-  });
+  }, 120_000);
 });

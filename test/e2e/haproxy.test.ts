@@ -84,7 +84,7 @@ describe("behind a real HAProxy (send-proxy-v2, leastconn, checks every 200 ms)"
     }
     // Health checks arrive as LOCAL headers: the balancer speaking for itself.
     expect(instances[0]!.server.log()).toMatch(/proxy header .*version=2 command=local/);
-  });
+  }, 120_000);
 
   test("SIGKILL one instance: only the clients whose connection was on it fail", async () => {
     const victim = instances[0]!;
@@ -120,7 +120,7 @@ describe("behind a real HAProxy (send-proxy-v2, leastconn, checks every 200 ms)"
         `the killed ${victim.runtime} instance (${onVictim} connections went there in this phase; ` +
         `${failed.filter((f) => seen.has(f.port!)).length} of the failed ones are in its own log)`,
     );
-  });
+  }, 120_000);
 
   test("SIGTERM another instance: health checks fail first, it drains, no client sees an error", async () => {
     const victim = instances[1]!;
@@ -148,7 +148,7 @@ describe("behind a real HAProxy (send-proxy-v2, leastconn, checks every 200 ms)"
     expect(victim.server.log()).toContain("failing health checks before draining");
     expect(victim.server.log()).toMatch(/health check refused: draining/);
     console.log(`[haproxy drain] ${load.outcomes.length} connections, 0 failed; SIGTERM to exit ${drainMs} ms`);
-  });
+  }, 120_000);
 
   test("start it again: it rejoins and serves", async () => {
     const back = instances[1]!;
@@ -158,5 +158,5 @@ describe("behind a real HAProxy (send-proxy-v2, leastconn, checks every 200 ms)"
     await waitFor(() => proxiedPorts(back.server.log()).ports.size >= 50, "the restarted instance to serve", 30_000);
     await load.stop();
     expect(load.failed()).toEqual([]);
-  });
+  }, 120_000);
 });
