@@ -5,13 +5,13 @@
 import { ProxyHeaderError } from "./errors.ts";
 import type { ProxyHeader } from "./header.ts";
 import { parseV1, V1_PREFIX } from "./v1.ts";
-import { parseV2, V2_MAX_LENGTH, V2_SIGNATURE } from "./v2.ts";
+import { parseV2, V2_DEFAULT_LIMIT, V2_MAX_LENGTH, V2_SIGNATURE } from "./v2.ts";
 
 /** Parse a header at the start of `buf` (bytes `[0, n)`): the header, undefined for "need more", or a ProxyHeaderError. */
-export function parseProxyHeader(buf: Uint8Array, n = buf.length): ProxyHeader | undefined {
+export function parseProxyHeader(buf: Uint8Array, n = buf.length, v2Limit = V2_DEFAULT_LIMIT): ProxyHeader | undefined {
   if (n === 0) return undefined;
   if (buf[0] === V1_PREFIX[0]) return parseV1(buf, n);
-  if (buf[0] === V2_SIGNATURE[0]) return parseV2(buf, n);
+  if (buf[0] === V2_SIGNATURE[0]) return parseV2(buf, n, v2Limit);
   throw new ProxyHeaderError("bad-signature", 'neither a v1 ("PROXY ") nor a v2 signature');
 }
 
@@ -27,19 +27,22 @@ export class ProxyHeaderDecoder {
   #n = 0;
   #done = false;
 
+  /** `v2Limit`: the largest v2 header taken (default 4 KiB; at most 65 551, what the length field can say). */
+  constructor(private readonly v2Limit = V2_DEFAULT_LIMIT) {}
+
   /** The header and what followed it, or undefined while incomplete. Throws ProxyHeaderError. */
   push(chunk: Uint8Array): Decoded | undefined {
     if (this.#done) throw new Error("ProxyHeaderDecoder: header already decoded");
     if (this.#n === 0) {
       // Common case: the whole header arrives in the first chunk: no copy at all.
-      const header = parseProxyHeader(chunk);
+      const header = parseProxyHeader(chunk, chunk.length, this.v2Limit);
       if (header) return this.#finish(header, chunk.subarray(header.length));
       this.#append(chunk);
       return undefined;
     }
     const before = this.#n;
     this.#append(chunk);
-    const header = parseProxyHeader(this.#buf, this.#n);
+    const header = parseProxyHeader(this.#buf, this.#n, this.v2Limit);
     if (!header) return undefined;
     // The header ends inside `chunk`: the rest is a view of it, never a copy. The TLVs are
     // views of the old buffer, which they keep alive.
@@ -59,8 +62,8 @@ export class ProxyHeaderDecoder {
 
   #append(chunk: Uint8Array): void {
     const need = this.#n + chunk.length;
-    // Bounded: parsing refuses or completes once V2_MAX_LENGTH bytes are in, so this holds
-    // at most that plus one chunk.
+    // Bounded: parsing refuses or completes once the v2 limit (or v1's 107 bytes) is in, so
+    // this holds at most that plus one chunk.
     if (need > this.#buf.length) {
       const grown = new Uint8Array(Math.max(need, 2 * this.#buf.length, 128));
       grown.set(this.#buf.subarray(0, this.#n));
@@ -71,4 +74,4 @@ export class ProxyHeaderDecoder {
   }
 }
 
-export { V2_MAX_LENGTH };
+export { V2_DEFAULT_LIMIT, V2_MAX_LENGTH };

@@ -23,6 +23,8 @@ export const HEADER_LINES_PER_SECOND = 1000;
 export interface ProxyProtocolConfig {
   /** Networks allowed to send one (--proxy-trusted); absent = any source (firewall it yourself). */
   trusted?: TrustedNets;
+  /** Largest v2 header accepted, TLVs included (default 4096; refused from its length field). */
+  v2Limit?: number;
 }
 
 /** What the stage needs from its server. */
@@ -79,7 +81,7 @@ export class PrefaceStage {
       conn.close("abort");
       return;
     }
-    this.#held.set(conn, { decoder: new ProxyHeaderDecoder(), since: now, bytes: 0 });
+    this.#held.set(conn, { decoder: new ProxyHeaderDecoder(this.config.v2Limit), since: now, bytes: 0 });
   }
 
   /** Bytes from a held connection; false if `conn` is not held here. */

@@ -13,6 +13,12 @@ export const V2_SIGNATURE = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 
 export const V2_FIXED = 16;
 /** The largest header: the 16-bit length field bounds it. */
 export const V2_MAX_LENGTH = V2_FIXED + 0xffff;
+/**
+ * The largest header accepted by default: addresses plus room for the TLVs balancers add
+ * (ALPN, authority, unique id, SSL details, cloud endpoint ids). A peer cannot make a held
+ * connection buffer 64 KiB by announcing it.
+ */
+export const V2_DEFAULT_LIMIT = 4096;
 
 const FAMILY_UNSPEC = 0, FAMILY_INET = 1, FAMILY_INET6 = 2; // 3 = UNIX
 const ADDR_LENGTH = [0, 12, 36, 216];
@@ -24,7 +30,7 @@ const UNIQUE_ID_MAX = 128;
 const u16 = (b: Uint8Array, i: number) => (b[i]! << 8) | b[i + 1]!;
 
 /** Parse a v2 header at the start of `buf` (bytes `[0, n)`): the header, undefined for "need more", or a ProxyHeaderError. */
-export function parseV2(buf: Uint8Array, n = buf.length): ProxyHeader | undefined {
+export function parseV2(buf: Uint8Array, n = buf.length, limit = V2_DEFAULT_LIMIT): ProxyHeader | undefined {
   for (let i = 0; i < Math.min(n, V2_SIGNATURE.length); i++) {
     if (buf[i] !== V2_SIGNATURE[i]) throw new ProxyHeaderError("bad-signature", "not the v2 signature");
   }
@@ -40,6 +46,10 @@ export function parseV2(buf: Uint8Array, n = buf.length): ProxyHeader | undefine
   if (n < V2_FIXED) return undefined;
   const len = u16(buf, 14);
   const total = V2_FIXED + len;
+  // Checked from the length field, before the body is buffered.
+  if (total > limit) {
+    throw new ProxyHeaderError("too-long", `a ${total}-byte v2 header exceeds the ${limit}-byte limit`);
+  }
   if (n < total) return undefined;
   if ((buf[12]! & 0xf) === 0) return { version: 2, command: "local", tlvs: [], length: total };
 

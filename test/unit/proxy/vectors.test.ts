@@ -156,6 +156,13 @@ describe("PROXY v2", () => {
     expect(h.tlvs.map((t) => [t.type, [...t.value]])).toEqual([[1, [0x68, 0x32]], [0xe0, [0x99]], [4, []]]);
   });
 
+  test("the v2 limit is the decoder's to set: the largest header the length field can announce", () => {
+    const big = v2(0x21, 0x11, [...INET_BODY, 0xe0, 0xff, 0xf0, ...new Array(0xfff0).fill(1)]);
+    expect(big.length).toBe(16 + 0xffff);
+    expect(() => new ProxyHeaderDecoder().push(big)).toThrow(expect.objectContaining({ reason: "too-long" }));
+    expect(new ProxyHeaderDecoder(0xffff + 16).push(big)!.header.tlvs[0]!.value.length).toBe(0xfff0);
+  });
+
   test("CRC32C: the standard check value, and a header that carries one", () => {
     expect(crc32c(ascii("123456789"))).toBe(0xe3069283);
     const good = encodeV2(
@@ -192,6 +199,7 @@ describe("PROXY v2", () => {
     ["CRC32C of 3 bytes", v2(0x21, 0x11, [...INET_BODY, 0x03, 0, 3, 1, 2, 3]), "bad-tlv"],
     ["UNIQUE_ID over 128 bytes", v2(0x21, 0x11, [...INET_BODY, 0x05, 0, 129, ...new Array(129).fill(7)]), "bad-tlv"],
     ["12-byte signature only", V2_SIGNATURE, "incomplete"],
+    ["length over the 4 KiB default limit, refused from the length field", v2(0x21, 0x11, INET_BODY, 4081), "too-long"],
   ];
   for (const [name, input, want] of malformed) {
     test(name, () => expect(reason(input)).toBe(want));
