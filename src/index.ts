@@ -82,3 +82,19 @@ export { VERSION } from "./version.ts";
 export { MEMORY_SOCKET_BUFFER, memoryTransport } from "./testing/memory-transport.ts";
 export { FramedClient, FramedClientError } from "./client/framed-client.ts";
 export type { FramedClientOptions } from "./client/framed-client.ts";
+
+// PROXY protocol v1/v2 (src/proxy/): ServerConfig.proxyProtocol on the receiving side, a
+// header-writing Transport wrapper on the sending side, and the codec itself.
+export { CidrError, TrustedNets } from "./proxy/cidr.ts";
+export type { PrefaceHost, ProxyProtocolConfig } from "./proxy/preface.ts";
+export { proxyingTransport } from "./proxy/client.ts";
+export type { ProxySend } from "./proxy/client.ts";
+export { encodeProxyHeader, encodeV1, encodeV2 } from "./proxy/encode.ts";
+export type { ProxyVersion } from "./proxy/encode.ts";
+export { parseProxyHeader, ProxyHeaderDecoder } from "./proxy/parse.ts";
+export type { Decoded as ProxyDecoded } from "./proxy/parse.ts";
+export { ProxyHeaderError } from "./proxy/errors.ts";
+export type { ProxyHeaderReason } from "./proxy/errors.ts";
+export { PP2_TYPE } from "./proxy/header.ts";
+export type { ProxyHeader, ProxyTlv } from "./proxy/header.ts";
+export { crc32c } from "./proxy/crc32c.ts";

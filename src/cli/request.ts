@@ -28,6 +28,7 @@ import {
 } from "./args.ts";
 import type { Command } from "./command.ts";
 import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
+import { PROXY_CLIENT_FLAGS, withProxyFlags } from "./proxy-flags.ts";
 import { escapeBytes, escapeControls } from "./escape.ts";
 
 const flags: FlagSpec[] = [
@@ -50,6 +51,7 @@ const flags: FlagSpec[] = [
   ...CLIENT_DEADLINE_FLAGS,
   { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
   { name: "verbose", short: "v", kind: "boolean", help: "print the request and reply headers to stderr" },
+  ...PROXY_CLIENT_FLAGS,
 ];
 
 function help(): string {
@@ -140,8 +142,8 @@ function describe(reply: AppMessage, request: AppMessage, terminal: boolean): { 
 }
 
 async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
-  const { host, transport } = rt;
   const p = parseArgs(argv, flags);
+  const { host, transport } = withProxyFlags(rt, p); // --proxy: every connection starts with the header
   const [target, ...words] = p.positionals;
   if (target === undefined) {
     throw new UsageError("request needs an address, e.g. switchboard request 127.0.0.1:7065 search ring");

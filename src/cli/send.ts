@@ -29,6 +29,7 @@ import { encodeMessage, framedMessages, textPayload } from "./send-input.ts";
 import { runMany } from "./send-many.ts";
 import type { Command } from "./command.ts";
 import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
+import { PROXY_CLIENT_FLAGS, withProxyFlags } from "./proxy-flags.ts";
 
 const flags: FlagSpec[] = [
   { name: "no-newline", short: "n", kind: "boolean", help: "do not add a newline after TEXT" },
@@ -60,6 +61,7 @@ const flags: FlagSpec[] = [
     help: "with --framing: largest frame sent or accepted in a reply",
     default: "1MiB",
   },
+  ...PROXY_CLIENT_FLAGS,
 ];
 
 function help(): string {
@@ -219,8 +221,9 @@ function expectFlag(p: Parsed): number | "any" | undefined {
   return Number(v);
 }
 
-async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+async function run(runtime: Runtime, argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, flags);
+  const rt = withProxyFlags(runtime, p); // --proxy: every connection starts with the header
   const [target, ...words] = p.positionals;
   if (target === undefined) throw new UsageError("send needs an address, e.g. switchboard send 127.0.0.1:7007 hello");
   const addr = addrArg(target);

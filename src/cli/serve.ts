@@ -36,6 +36,7 @@ import { DataFileError, DEFAULT_MAX_DATA, loadDataFile, MAX_DATA_LIMIT } from ".
 import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
 import { StopSignals } from "../server/stop-signals.ts";
+import { SERVE_PROXY_FLAGS, serveProxyConfig } from "./serve-proxy-flags.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -139,6 +140,7 @@ const flags: FlagSpec[] = [
     help: "debug (adds a line per connection), info, warn or error",
     default: "info",
   },
+  ...SERVE_PROXY_FLAGS,
 ];
 
 function help(): string {
@@ -243,6 +245,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   };
   const maxData = sizeFlag(p, "max-data", { min: 1, max: MAX_DATA_LIMIT });
   for (const [name, key] of DURATION_FLAGS) options[key] = durationFlag(p, name);
+  const proxyProtocol = serveProxyConfig(p); // a usage error before any work
   const maxConns = intFlag(p, "max-conns", 1);
   if (maxConns !== undefined) options.maxConns = maxConns;
 
@@ -252,7 +255,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
   const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
-  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
+  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit(), proxyProtocol });
 
   const reusePort = has(p, "reuse-port");
   const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
@@ -268,10 +271,12 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
       service: entry.name,
       framing: one(p, "framing"),
       runtime: host.runtime,
+      proxy_protocol: proxyProtocol ? (proxyProtocol.trusted?.text.join(",") ?? "any source") : undefined,
     });
   }
 
   // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
+  let cutDelay: (() => void) | undefined; // a second signal also ends --drain-delay at once
   const stopped = new Promise<string>((resolve) => {
     const signals = new StopSignals();
     const on = (sig: string) => () => {
@@ -283,12 +288,26 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
         case "abort":
           log.warn("second signal: closing all connections now", { signal: sig });
           server.abortAll();
+          cutDelay?.();
       }
     };
     host.onSignal("SIGINT", on("SIGINT"));
     host.onSignal("SIGTERM", on("SIGTERM"));
   });
   const signal = await stopped;
+  const drainDelay = durationFlag(p, "drain-delay");
+  if (drainDelay > 0) {
+    // Behind a balancer: fail its health checks first, keep serving until it has noticed.
+    log.info("failing health checks before draining", { signal, drain_delay: formatDuration(drainDelay) });
+    server.failHealthChecks();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainDelay);
+      cutDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
   log.info("shutting down", {
     signal,
     connections: server.connections,

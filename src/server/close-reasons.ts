@@ -18,7 +18,10 @@ export type PolicyReason =
   | "linger-timeout"
   | "linger-discard"
   | "drain-timeout"
-  | "protocol-error";
+  | "protocol-error"
+  // serve --proxy-protocol (src/proxy/preface.ts): no valid PROXY header, or from an untrusted source.
+  | "proxy-header"
+  | "proxy-untrusted";
 
 export const TOTALS_MESSAGE = "policy close totals";
 

@@ -11,6 +11,7 @@ import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 import { sourceKey } from "./source.ts";
+import { PrefaceStage, type ProxyProtocolConfig } from "../proxy/preface.ts";
 
 /** After the drain bound cut every connection, how long their close events may take before shutdown stops waiting. */
 const ABORT_GRACE_MS = 2000;
@@ -35,6 +36,11 @@ export interface ServerConfig {
   openFileLimit?: number;
   /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
   connLinesPerSecond?: number;
+  /**
+   * Require a PROXY protocol v1/v2 header on every connection (as HAProxy's accept-proxy)
+   * and take the client's address from it; see src/proxy/preface.ts.
+   */
+  proxyProtocol?: ProxyProtocolConfig;
 }
 
 /** Counters of a server's life so far. */
@@ -84,6 +90,8 @@ export class Server implements ConnectionHost {
   readonly #connErrors: RateLimitedLog;
   /** Per-connection debug lines (conn-open, conn-close): only when the logger writes debug lines. */
   readonly connLines: RateLimitedLog | undefined;
+  /** With proxyProtocol: connections waiting for their PROXY header. */
+  readonly #prefaces: PrefaceStage | undefined;
 
   /** Throws a RangeError/TypeError naming a bad or unknown option. Binds nothing yet: see `listen`. */
   constructor(config: ServerConfig) {
@@ -100,6 +108,19 @@ export class Server implements ConnectionHost {
       const budget = config.connLinesPerSecond ?? CONN_LINES_PER_SECOND;
       this.connLines = new RateLimitedLog(this.log, "connection lines", budget);
     }
+    if (config.proxyProtocol) {
+      this.#prefaces = new PrefaceStage(config.proxyProtocol, {
+        log: this.log,
+        counters: this.counters,
+        frameMs: this.options.frameMs,
+        admission: this.#admission,
+        promote: (socket, seen, rest, now) => {
+          this.#admit(socket, seen, now);
+          if (rest.length > 0) this.#connections.get(socket)?.onData(rest);
+          if (this.#draining) this.#connections.get(socket)?.drainIfSettled();
+        },
+      });
+    }
   }
 
   /** True once `shutdown()` has begun. */
@@ -109,7 +130,7 @@ export class Server implements ConnectionHost {
 
   /** Connections open now. */
   get connections(): number {
-    return this.#connections.size;
+    return this.#connections.size + (this.#prefaces?.size ?? 0);
   }
 
   /** A snapshot of the counters. */
@@ -164,6 +185,7 @@ export class Server implements ConnectionHost {
     if (!this.#draining) {
       this.#draining = true;
       await Promise.all(this.listeners.map((l) => l.close()));
+      this.#prefaces?.abortAll(); // still waiting for a PROXY header: nothing in flight yet
       for (const c of this.#connections.values()) c.drainIfSettled();
     }
     if (this.#connections.size > 0) {
@@ -194,6 +216,14 @@ export class Server implements ConnectionHost {
     clearInterval(this.#sweep);
     this.#sweep = undefined;
     if (this.counters.byReason.size > 0) this.counters.logTotals();
+  }
+
+  /**
+   * With proxyProtocol: refuse health checks (PROXY LOCAL headers) from now on, still
+   * serving clients, so a balancer stops sending before `shutdown()` closes the listeners.
+   */
+  failHealthChecks(): void {
+    this.#prefaces?.failHealthChecks();
   }
 
   /** Cut every connection now (the hard stop after a drain bound, or a second signal). */
@@ -227,6 +257,7 @@ export class Server implements ConnectionHost {
       // A reply that drained below the high-water mark fires no drain event: recheck here.
       if (this.#draining) c.drainIfSettled();
     }
+    this.#prefaces?.sweep(now);
     this.#admission.prune(now);
     this.counters.tick(now);
     this.#acceptErrors.flush(now);
@@ -234,39 +265,49 @@ export class Server implements ConnectionHost {
     this.connLines?.flush(now);
   }
 
+  /** Admit `socket` under the address `seen` shows (the PROXY header's, or its own), or refuse it. */
+  #admit(socket: Conn, seen: Conn, now: number): void {
+    const ip = sourceKey(seen.remote);
+    const refusal = this.#admission.admit(ip, now);
+    if (refusal) {
+      this.#refused++;
+      this.counters.record(refusal, { peer: formatAddr(seen.remote) });
+      socket.close("abort");
+      return;
+    }
+    this.#accepted++;
+    try {
+      this.#connections.set(socket, new ServerConnection(seen, this.#service, this, now, ip));
+    } catch (err) {
+      this.#admission.release(ip);
+      throw err; // the adapter aborts this connection
+    }
+  }
+
   #handler: ConnHandler = {
     open: (conn) => {
-      const ip = sourceKey(conn.remote);
       const now = Date.now();
       if (this.#draining) {
         conn.close("abort"); // accepted just before the listener closed
         return;
       }
-      const refusal = this.#admission.admit(ip, now);
-      if (refusal) {
-        this.#refused++;
-        this.counters.record(refusal, { peer: formatAddr(conn.remote) });
-        conn.close("abort");
-        return;
-      }
-      this.#accepted++;
-      try {
-        this.#connections.set(conn, new ServerConnection(conn, this.#service, this, now, ip));
-      } catch (err) {
-        this.#admission.release(ip);
-        throw err; // the adapter aborts this connection
-      }
+      if (this.#prefaces) this.#prefaces.open(conn, now); // admitted once its PROXY header is read
+      else this.#admit(conn, conn, now);
     },
-    data: (conn, chunk) => this.#connections.get(conn)?.onData(chunk),
+    data: (conn, chunk) => {
+      const c = this.#connections.get(conn);
+      if (c) c.onData(chunk);
+      else this.#prefaces?.data(conn, chunk);
+    },
     end: (conn) => {
       const c = this.#connections.get(conn);
       if (c) c.onEnd();
-      else conn.close("abort");
+      else if (!this.#prefaces?.end(conn)) conn.close("abort");
     },
     drain: (conn) => this.#connections.get(conn)?.onDrain(),
     close: (conn, err) => {
       const c = this.#connections.get(conn);
-      if (!c) return;
+      if (!c) return this.#prefaces?.close(conn);
       this.#connections.delete(conn);
       this.#admission.release(c.source);
       if (err && !isPeerReset(err)) {
