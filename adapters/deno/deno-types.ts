@@ -121,6 +121,24 @@ export interface DenoApi {
   removeSignalListener(signal: DenoSignal, handler: () => void): void;
   memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
   exit(code?: number): never;
+  /** Path of the running executable (serve --workers). */
+  execPath(): string;
+  /** Subprocesses (serve --workers). */
+  readonly Command: new (cmd: string, opts: DenoCommandOptions) => { spawn(): DenoChildProcess };
+}
+
+export interface DenoCommandOptions {
+  args: string[];
+  stdin: "piped";
+  stdout: "piped";
+  stderr: "inherit";
+}
+
+export interface DenoChildProcess {
+  readonly pid: number;
+  readonly status: Promise<{ success: boolean; code: number; signal: string | null }>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  kill(signal?: string): void;
 }
 
 /** The running Deno namespace, typed structurally. Only valid when running under Deno. */
