@@ -266,7 +266,6 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
 
   const reusePort = role ? role.reusePort : has(p, "reuse-port");
   const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
-  if (role) await host.stdout.write(controlLine({ sb: "listening", addrs: listeners.map((l) => formatAddr(l.addr)) }));
   for (const l of role ? [] : listeners) {
     if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
       log.warn("--reuse-port is not supported here; listening without it", {
@@ -300,6 +299,8 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     host.onSignal("SIGTERM", on("SIGTERM"));
     if (role) void untilStdinEnds(rt).then(() => resolve("supervisor gone")); // never orphaned
   });
+  // Only now, with the stop signals handled: the supervisor may forward one at once.
+  if (role) await host.stdout.write(controlLine({ sb: "listening", addrs: listeners.map((l) => formatAddr(l.addr)) }));
   const signal = await stopped;
   log.info("shutting down", {
     signal,

@@ -1,0 +1,181 @@
+// `serve --workers N` with the real CLI on every runtime (issue 12): connections land on
+// every worker, a worker killed with SIGKILL loses only its own connections and is
+// replaced, SIGTERM to the supervisor drains what is in flight and exits 0, a crash loop
+// is capped, and start-up stays all or nothing.
+import { readFileSync } from "node:fs";
+import * as net from "node:net";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { CLI_RUNTIMES, descendants, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import { waitFor, withTimeout } from "../support/sockets.ts";
+import { clientsOnWorkers, records, roundTrip, workerPids } from "../support/workers.ts";
+
+const ARGS = ["--workers", "2", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"];
+
+let busy: net.Server;
+let busyPort: number;
+beforeAll(async () => {
+  busy = net.createServer(() => {});
+  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+  busyPort = (busy.address() as net.AddressInfo).port;
+});
+afterAll(async () => {
+  await new Promise((r) => busy.close(r));
+});
+
+/** Whether `pid` is alive and is `parent`'s descendant. */
+function isChildOf(pid: number, parent: RunningServer): boolean {
+  return descendants(parent.child.pid!).includes(pid);
+}
+
+/** The pid the kernel says owns... nothing fancier than /proc: the process is alive. */
+function alive(pid: number): boolean {
+  try {
+    readFileSync(`/proc/${pid}/stat`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
+  test("connections land on both workers, each a process of its own under the supervisor", async () => {
+    const server = await startServer(rt, ARGS);
+    try {
+      expect(records(server).find((r) => r.msg === "listening")).toMatchObject({ workers: 2, runtime: rt });
+      const clients = await clientsOnWorkers(server, [1, 2], 2);
+      for (const c of clients) await roundTrip(c, `hello ${c.socket.localPort}`);
+      const [p1, p2] = [workerPids(server, 1).at(-1)!, workerPids(server, 2).at(-1)!];
+      expect(p1).not.toBe(p2);
+      expect(isChildOf(p1, server) && isChildOf(p2, server), "both workers are the supervisor's children").toBe(true);
+      // Every line a worker wrote names it.
+      const workerLines = records(server).filter((r) => r.msg === "conn-open" || r.msg === "shutting down");
+      expect(workerLines.every((r) => r.worker === 1 || r.worker === 2)).toBe(true);
+      for (const c of clients) c.socket.destroy();
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+  });
+
+  test("SIGKILL of one worker closes only its connections, and a replacement takes new ones", async () => {
+    const server = await startServer(rt, ARGS);
+    try {
+      const clients = await clientsOnWorkers(server, [1, 2], 2);
+      const victim = workerPids(server, 1).at(-1)!;
+      process.kill(victim, "SIGKILL");
+      const [lost, kept] = [clients.filter((c) => c.worker === 1), clients.filter((c) => c.worker === 2)];
+      await withTimeout(Promise.all(lost.map((c) => c.closed)), 10_000, "worker 1's connections to close");
+      for (const c of kept) {
+        expect(c.isClosed(), "a connection of worker 2").toBe(false);
+        await roundTrip(c, "still here");
+      }
+      await waitFor(
+        () => records(server).some((r) => r.msg === "worker replaced" && r.worker === 1),
+        "worker replaced",
+      );
+      const replaced = records(server).find((r) => r.msg === "worker replaced")!;
+      expect(replaced.pid).not.toBe(victim);
+      expect(typeof replaced.restart_ms).toBe("number");
+      expect(records(server).some((r) => r.msg === "worker exited" && r.pid === victim && r.signal === "SIGKILL"))
+        .toBe(true);
+      // Connections opened after the restart reach the new worker 1 too.
+      const fresh = await clientsOnWorkers(server, [1, 2], 1);
+      for (const c of fresh) await roundTrip(c, "new");
+      for (const c of [...kept, ...fresh]) c.socket.destroy();
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+  });
+
+  test("SIGTERM drains the frames in flight on every worker, then the supervisor exits 0", async () => {
+    const server = await startServer(rt, [...ARGS, "--framing", "lp:u32"]);
+    const clients = await clientsOnWorkers(server, [1, 2], 1);
+    const body = Buffer.from("in flight across a drain");
+    const frame = Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
+    for (const c of clients) c.socket.write(frame.subarray(0, 10)); // a frame begun, not finished
+    server.child.kill("SIGTERM");
+    await waitFor(
+      () => [1, 2].every((id) => records(server).some((r) => r.msg === "shutting down" && r.worker === id)),
+      "both workers shutting down",
+    );
+    for (const c of clients) c.socket.write(frame.subarray(10));
+    await withTimeout(Promise.all(clients.map((c) => c.closed)), 10_000, "the drained connections to close");
+    for (const c of clients) expect(c.received().equals(frame), "the whole reply before the close").toBe(true);
+    const { code } = await withTimeout(server.exited, 15_000, "the supervisor to exit");
+    expect(code).toBe(0);
+    expect(records(server).at(-1)).toMatchObject({ msg: "stopped", workers: 2, exit_code: 0 });
+  });
+
+  test("a worker that keeps dying is a crash loop: capped, the others drained, exit 1", async () => {
+    const server = await startServer(rt, ARGS);
+    try {
+      const killed: number[] = [];
+      // The cap is 5 restarts within a minute: the 6th death is one too many. Bounded: 10 kills.
+      while (!records(server).some((r) => r.msg === "worker crash loop: giving up")) {
+        if (killed.length >= 10) throw new Error(`no crash loop reported after ${killed.length} kills`);
+        await waitFor(
+          () => {
+            const pid = workerPids(server, 1).at(-1)!;
+            return !killed.includes(pid) || records(server).some((r) => r.msg === "worker crash loop: giving up");
+          },
+          "the next worker 1",
+          20_000,
+        );
+        const pid = workerPids(server, 1).at(-1)!;
+        if (killed.includes(pid)) break;
+        killed.push(pid);
+        process.kill(pid, "SIGKILL");
+        await waitFor(() => !alive(pid) || !isChildOf(pid, server), `worker ${pid} to die`);
+        await waitFor(
+          () =>
+            records(server).some((r) => r.msg === "worker exited" && r.pid === pid) ||
+            records(server).some((r) => r.msg === "worker crash loop: giving up"),
+          `the supervisor to see ${pid} exit`,
+        );
+      }
+      expect(killed.length).toBe(6);
+      const { code } = await withTimeout(server.exited, 15_000, "the supervisor to exit");
+      expect(code).toBe(1);
+      expect(records(server).some((r) => r.msg === "stopped" && r.worker === 2), "worker 2 drained").toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test("a worker that cannot bind fails the whole start with its error, once; nothing is left running", async () => {
+    const r = await runCli(rt, ["serve", "--workers", "2", "--listen", `127.0.0.1:${busyPort}`]);
+    expect(r.code).toBe(1);
+    const errors = r.stderr.split("\n").filter((l) => l.includes("address already in use"));
+    expect(errors, r.stderr).toEqual([
+      `switchboard: cannot listen on 127.0.0.1:${busyPort}: address already in use (EADDRINUSE)`,
+    ]);
+  });
+
+  test("bad --workers values and unix listeners are usage errors (exit 2)", async () => {
+    for (
+      const [args, msg] of [
+        [["--workers", "0"], '--workers: expected "auto" or a whole number from 1 to 256, got "0"'],
+        [["--workers", "many"], '--workers: expected "auto" or a whole number from 1 to 256, got "many"'],
+        [
+          ["--workers", "2", "--listen", "unix:/tmp/sb-workers.sock"],
+          "--workers: unix sockets cannot be shared by workers (unix:/tmp/sb-workers.sock)",
+        ],
+      ] as const
+    ) {
+      const r = await runCli(rt, ["serve", ...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(msg);
+    }
+  });
+
+  test("--workers 1 is the plain single process (no supervisor); auto starts one per core", async () => {
+    const one = await startServer(rt, ["--workers", "1", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+    expect(records(one).some((r) => r.msg === "worker started")).toBe(false);
+    expect(descendants(one.child.pid!)).toEqual([]);
+    expect((await one.stop()).code).toBe(0);
+    const auto = await startServer(rt, ["--workers", "auto", "--listen", "127.0.0.1:0", "--log-format", "json"]);
+    const listening = records(auto).find((r) => r.msg === "listening")!;
+    expect(listening.workers).toBeGreaterThanOrEqual(1);
+    expect(records(auto).filter((r) => r.msg === "worker started").length).toBe(listening.workers);
+    expect((await auto.stop()).code).toBe(0);
+  });
+});
