@@ -27,7 +27,7 @@ function isChildOf(pid: number, parent: RunningServer): boolean {
   return descendants(parent.child.pid!).includes(pid);
 }
 
-/** The pid the kernel says owns... nothing fancier than /proc: the process is alive. */
+/** Whether process `pid` still exists (Linux /proc). */
 function alive(pid: number): boolean {
   try {
     readFileSync(`/proc/${pid}/stat`);
