@@ -90,7 +90,10 @@ export type DenoSignal = "SIGINT" | "SIGTERM";
 
 export interface DenoApi {
   readonly version: { deno: string; v8: string; typescript: string };
-  readonly build: { os: string; arch: string };
+  /** `standalone`: running as a `deno compile` binary. */
+  readonly build: { os: string; arch: string; standalone?: boolean };
+  /** URL of the program's entry module. */
+  readonly mainModule: string;
   readonly args: string[];
   readonly env: { get(key: string): string | undefined };
   readonly stdin: DenoReader;
@@ -112,7 +115,7 @@ export interface DenoApi {
   readTextFileSync(path: string): string;
 
   readonly permissions: {
-    querySync(desc: { name: "read"; path?: string } | { name: "env"; variable?: string }): {
+    querySync(desc: { name: "read"; path?: string } | { name: "env"; variable?: string } | { name: string }): {
       state: "granted" | "denied" | "prompt";
     };
   };

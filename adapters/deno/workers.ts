@@ -5,24 +5,46 @@ import type { WorkerProcess, WorkerSpawner } from "../../src/host.ts";
 import { readLines } from "../../src/workers/lines.ts";
 import { deno } from "./deno-types.ts";
 
+/** Permissions that a `deno run` flag grants in full (`--allow-NAME`). */
+const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
+
+const NEEDS_UNSTABLE_NET =
+  "--workers needs SO_REUSEPORT, which Deno allows only with --unstable-net: compile with `deno compile --unstable-net`";
+
+/** Our own command line (Linux), when Deno lets us read it: only with all permissions (-A). */
+function ownCommandLine(): string[] | undefined {
+  try {
+    const cmdline = deno().readTextFileSync("/proc/self/cmdline").split("\0");
+    if (cmdline.at(-1) === "") cmdline.pop();
+    return cmdline;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The command line of this process minus its arguments, from /proc/self/cmdline (Linux):
- * Deno does not expose its own flags, and a worker needs the same permissions. `deno run
- * -A --unstable-net main.ts` gives [deno, run, -A, --unstable-net, main.ts]; a `deno
- * compile` binary gives [binary] (its permissions and flags are built in). Without
- * --unstable-net, `deno run` gets it added; a compiled binary cannot.
+ * How to start this program again, minus its arguments. A `deno compile` binary: itself
+ * (flags and permissions are built in). `deno run`: with -A, our exact command line
+ * (/proc/self/cmdline: `deno run -A --unstable-net main.ts` and whatever else was given);
+ * otherwise Deno shows us neither, and the command is rebuilt from the permissions granted
+ * in full (a grant for some names only, `--allow-net=HOST`, is not passed on) and
+ * `Deno.mainModule`. `--unstable-net` is added when missing; a compiled binary cannot.
  */
 function selfCommand(): string[] {
   const D = deno();
   const execPath = D.execPath();
-  const cmdline = D.readTextFileSync("/proc/self/cmdline").split("\0");
-  if (cmdline.at(-1) === "") cmdline.pop();
-  const prefix = cmdline.slice(1, cmdline.length - D.args.length);
-  if (typeof D.listenDatagram === "function") return [execPath, ...prefix]; // --unstable-net is on
-  if (prefix[0] === "run") return [execPath, "run", "--unstable-net", ...prefix.slice(1)];
-  throw new Error(
-    "--workers needs SO_REUSEPORT, which Deno allows only with --unstable-net: compile with `deno compile --unstable-net`",
-  );
+  const unstableNet = typeof D.listenDatagram === "function";
+  if (D.build.standalone) {
+    if (!unstableNet) throw new Error(NEEDS_UNSTABLE_NET);
+    return [execPath];
+  }
+  const cmdline = ownCommandLine();
+  if (cmdline && cmdline[1] === "run") {
+    const prefix = cmdline.slice(1, cmdline.length - D.args.length);
+    return unstableNet ? [execPath, ...prefix] : [execPath, "run", "--unstable-net", ...prefix.slice(1)];
+  }
+  const granted = PERMISSIONS.filter((name) => D.permissions.querySync({ name }).state === "granted");
+  return [execPath, "run", ...granted.map((name) => `--allow-${name}`), "--unstable-net", D.mainModule];
 }
 
 export const denoWorkers: WorkerSpawner = {
@@ -37,7 +59,7 @@ export const denoWorkers: WorkerSpawner = {
         .spawn();
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err);
-      throw new Error(`cannot start worker processes: ${msg} (deno needs --allow-run and --allow-read for --workers)`);
+      throw new Error(`cannot start worker processes: ${msg}`);
     }
     const proc = child;
     let onLine: (line: string) => void = () => {};

@@ -4,16 +4,33 @@
 // version, so that one path is the tested one (docs/decisions.md).
 
 import cluster from "node:cluster";
+import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import type { WorkerProcess, WorkerSpawner } from "../../src/host.ts";
 import { lineSplitter } from "../../src/workers/lines.ts";
+
+/**
+ * Whether this is a single-executable build (node:sea, Node 20.12+). There Node puts the
+ * executable's own name where a script path would be (argv[1]), and a forked copy gets
+ * it again on top of the script path cluster passes: so the "script" must be our first
+ * argument instead.
+ */
+function isSea(): boolean {
+  try {
+    return (createRequire(import.meta.url)("node:sea") as { isSea(): boolean }).isSea();
+  } catch {
+    return false; // an older Node: no single executables either
+  }
+}
 
 export const nodeWorkers: WorkerSpawner = {
   sharing: "cluster",
   cores: () => availableParallelism(),
   spawn(args): WorkerProcess {
     // stdin: the lifeline; stdout: control lines; stderr: the worker's log, straight through.
-    cluster.setupPrimary({ args: [...args], stdio: ["pipe", "pipe", "inherit", "ipc"] });
+    const [first, ...rest] = args;
+    const argv = isSea() ? { exec: first, args: rest } : { args: [...args] };
+    cluster.setupPrimary({ ...argv, stdio: ["pipe", "pipe", "inherit", "ipc"] });
     const worker = cluster.fork();
     const child = worker.process;
     // Settled only after the last control line too: a "failed" line may trail the exit.

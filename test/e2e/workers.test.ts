@@ -2,10 +2,20 @@
 // every worker, a worker killed with SIGKILL loses only its own connections and is
 // replaced, SIGTERM to the supervisor drains what is in flight and exits 0, a crash loop
 // is capped, and start-up stays all or nothing.
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as net from "node:net";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, descendants, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import {
+  CLI_RUNTIMES,
+  type CliRuntime,
+  descendants,
+  ROOT,
+  runCli,
+  type RunningServer,
+  startServer,
+} from "../support/cli.ts";
 import { waitFor, withTimeout } from "../support/sockets.ts";
 import { clientsOnWorkers, records, roundTrip, workerPids } from "../support/workers.ts";
 
@@ -177,5 +187,63 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
     expect(listening.workers).toBeGreaterThanOrEqual(1);
     expect(records(auto).filter((r) => r.msg === "worker started").length).toBe(listening.workers);
     expect((await auto.stop()).code).toBe(0);
+  });
+});
+
+describe("serve --workers from a self-contained executable, and on Deno with only the permissions it needs", () => {
+  let dir: string;
+  beforeAll(() => {
+    mkdirSync(join(ROOT, "build"), { recursive: true });
+    dir = mkdtempSync(join(ROOT, "build", "workers-exe-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Start `command serve --workers 2`, see both workers serve, and stop it with SIGTERM (exit 0). */
+  async function bothWorkersServe(rt: CliRuntime, command: [string, string[]]): Promise<void> {
+    const server = await startServer(rt, ARGS, { command });
+    try {
+      const clients = await clientsOnWorkers(server, [1, 2], 1);
+      for (const c of clients) await roundTrip(c, "from an executable");
+      for (const c of clients) c.socket.destroy();
+    } finally {
+      expect((await server.stop()).code).toBe(0);
+    }
+  }
+
+  test("a `bun build --compile` binary starts its workers as itself", async () => {
+    const exe = join(dir, "switchboard-bun");
+    const b = spawnSync(`${ROOT}node_modules/.bin/bun`, [
+      "build",
+      "--compile",
+      "adapters/bun/main.ts",
+      "--outfile",
+      exe,
+    ], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(b.status, b.stderr).toBe(0);
+    await bothWorkersServe("bun", [exe, []]);
+  });
+
+  test("a Node single executable (SEA) starts its workers as itself", async () => {
+    const exe = join(dir, "switchboard-node");
+    const b = spawnSync(process.execPath, ["adapters/node/build-sea.mjs", exe], { cwd: ROOT, encoding: "utf8" });
+    expect(b.status, b.stderr).toBe(0);
+    await bothWorkersServe("node", [exe, []]);
+  });
+
+  test("deno run --allow-net --allow-run is enough (the workers get those flags and --unstable-net)", async () => {
+    const deno = `${ROOT}node_modules/.bin/deno`;
+    await bothWorkersServe("deno", [deno, ["run", "--allow-net", "--allow-run", `${ROOT}adapters/deno/main.ts`]]);
+  });
+
+  test("deno run without --allow-run: one line saying what Deno refused, exit 1", async () => {
+    const deno = `${ROOT}node_modules/.bin/deno`;
+    const r = await runCli("deno", ["serve", "--workers", "2", "--listen", "127.0.0.1:0"], {
+      command: [deno, ["run", "--allow-net", `${ROOT}adapters/deno/main.ts`]],
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^switchboard: cannot start worker processes: Requires run access to .*--allow-run/);
   });
 });
