@@ -37,11 +37,11 @@ function isChildOf(pid: number, parent: RunningServer): boolean {
   return descendants(parent.child.pid!).includes(pid);
 }
 
-/** Whether process `pid` still exists (Linux /proc). */
+/** Whether process `pid` still runs (Linux /proc; a zombie waiting to be reaped does not). */
 function alive(pid: number): boolean {
   try {
-    readFileSync(`/proc/${pid}/stat`);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
   } catch {
     return false;
   }
@@ -149,6 +149,20 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
     } finally {
       await server.stop();
     }
+  });
+
+  test("workers whose supervisor was SIGKILLed exit by themselves and free the port", async () => {
+    const server = await startServer(rt, ARGS);
+    const pids = [workerPids(server, 1).at(-1)!, workerPids(server, 2).at(-1)!];
+    server.child.kill("SIGKILL");
+    await server.terminated;
+    await waitFor(() => pids.every((p) => !alive(p)), `workers ${pids.join(", ")} to exit`);
+    const free = net.createServer();
+    await new Promise<void>((resolve, reject) => {
+      free.once("error", reject);
+      free.listen(server.port, "127.0.0.1", resolve);
+    });
+    await new Promise((r) => free.close(r));
   });
 
   test("a worker that cannot bind fails the whole start with its error, once; nothing is left running", async () => {
