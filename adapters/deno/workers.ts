@@ -6,7 +6,8 @@ import { readLines } from "../../src/workers/lines.ts";
 import { deno } from "./deno-types.ts";
 
 /** Permissions that a `deno run` flag grants in full (`--allow-NAME`). */
-const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi", "import"] as const;
+// (No --allow-import: the statically imported modules of the program load without it.)
+const PERMISSIONS = ["read", "write", "net", "env", "run", "sys", "ffi"] as const;
 
 const NEEDS_UNSTABLE_NET =
   "--workers needs SO_REUSEPORT, which Deno allows only with --unstable-net: compile with `deno compile --unstable-net`";
