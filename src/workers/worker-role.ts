@@ -30,8 +30,13 @@ export function workerArgs(role: WorkerRole, argv: readonly string[]): string[] 
 /** The worker role at the front of `argv` (if any) and the arguments after it. */
 export function takeWorkerRole(argv: readonly string[]): { role?: WorkerRole; argv: readonly string[] } {
   if (argv[0] !== WORKER_ARG) return { argv };
-  const role = JSON.parse(argv[1] ?? "") as WorkerRole;
-  if (!Number.isInteger(role.id) || role.id < 1) throw new Error(`${WORKER_ARG}: bad worker role`);
+  let role: WorkerRole;
+  try {
+    role = JSON.parse(argv[1] ?? "") as WorkerRole;
+  } catch {
+    throw new Error(`${WORKER_ARG}: bad worker role`);
+  }
+  if (!Number.isInteger(role?.id) || role.id < 1) throw new Error(`${WORKER_ARG}: bad worker role`);
   return { role, argv: argv.slice(2) };
 }
 
