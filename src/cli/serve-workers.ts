@@ -59,14 +59,16 @@ export async function superviseWorkers(rt: Runtime, o: SuperviseOptions): Promis
     start: (id, listen) => spawner.spawn(workerArgs({ id, listen: listen && [...listen], reusePort }, o.argv)),
   });
   const addrs = await sup.start();
-  for (const addr of addrs) {
-    o.log.info("listening", { addr, ...o.listening, runtime: rt.host.runtime, workers: o.count });
-  }
   const forward = (signal: "SIGINT" | "SIGTERM") => () => {
     o.log.info("shutting down", { signal, workers: sup.workers().length });
     sup.stop(signal);
   };
+  // Before "listening": whoever reads that line may signal at once (without a handler the
+  // runtime's default action would kill the supervisor and orphan the workers).
   const off = [rt.host.onSignal("SIGINT", forward("SIGINT")), rt.host.onSignal("SIGTERM", forward("SIGTERM"))];
+  for (const addr of addrs) {
+    o.log.info("listening", { addr, ...o.listening, runtime: rt.host.runtime, workers: o.count });
+  }
   const code = await sup.finished;
   for (const f of off) f();
   o.log.info("stopped", { workers: o.count, exit_code: code });
