@@ -52,6 +52,10 @@ export async function superviseWorkers(rt: Runtime, o: SuperviseOptions): Promis
   // SO_REUSEPORT does not apply to unix sockets: refuse on every runtime rather than differ.
   if (unix) throw new UsageError(`--workers: unix sockets cannot be shared by workers (${formatAddr(unix)})`);
   const reusePort = spawner.sharing === "reuseport";
+  // Elsewhere SO_REUSEPORT either does not exist or hands every connection to one socket.
+  if (reusePort && rt.host.platform !== "linux") {
+    throw new Error(`--workers on ${rt.host.runtime} needs Linux (SO_REUSEPORT); this is ${rt.host.platform}`);
+  }
   const sup = new Supervisor({
     count: o.count,
     sharing: spawner.sharing,
