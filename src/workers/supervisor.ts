@@ -164,7 +164,16 @@ export class Supervisor {
     slot.timer = setTimeout(() => {
       slot.timer = undefined;
       if (this.#stopping) return;
-      this.#launch(slot).then(
+      let ready: Promise<string[]>;
+      try {
+        ready = this.#launch(slot);
+      } catch (err) {
+        // Not a worker that died but the runtime refusing to start one: retrying will not help.
+        this.#cfg.log.error("cannot restart worker: giving up", { worker: slot.id, error: String(err) });
+        this.#failed = true;
+        return this.stop("SIGTERM");
+      }
+      ready.then(
         () =>
           this.#cfg.log.info("worker replaced", {
             worker: slot.id,

@@ -149,6 +149,32 @@ describe("Supervisor", () => {
     expect(s.started[1]!.signals).toEqual(["SIGTERM"]);
   });
 
+  test("a replacement the runtime refuses to start stops everything with 1 (no crash of the supervisor)", async () => {
+    const log = recorder();
+    const started: FakeWorker[] = [];
+    const sup = new Supervisor({
+      count: 2,
+      sharing: "cluster",
+      log,
+      restart: FAST,
+      start: (id, listen) => {
+        if (started.length === 2) throw new Error("Requires run access");
+        const w = new FakeWorker(id, listen, 0);
+        started.push(w);
+        queueMicrotask(() => w.listening());
+        return w;
+      },
+    });
+    await sup.start();
+    started[0]!.exit(null, "SIGKILL");
+    expect(await sup.finished).toBe(1);
+    expect(log.lines.find((l) => l.msg === "cannot restart worker: giving up")?.fields).toMatchObject({
+      worker: 1,
+      error: "Error: Requires run access",
+    });
+    expect(started[1]!.signals).toEqual(["SIGTERM"]);
+  });
+
   test("delays stop growing at maxMs", async () => {
     const s = setup("cluster", 1);
     const sup = new Supervisor({
