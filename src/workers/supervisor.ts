@@ -90,6 +90,10 @@ export class Supervisor {
       const addrs = await this.#launch(this.#slots[0]!);
       if (this.#cfg.sharing === "reuseport") this.#listen = addrs;
       await Promise.all(this.#slots.slice(1).map((s) => this.#launch(s)));
+      // One that listened and died while the others were still starting is not restarted
+      // (restarts begin once all are up): the start fails as if it had not listened.
+      const gone = this.#slots.find((s) => s.proc === undefined);
+      if (gone) throw new WorkerStartError(gone.id, `worker ${gone.id} exited during start-up`, 1);
       this.#running = true;
       return addrs;
     } catch (err) {

@@ -117,6 +117,18 @@ describe("Supervisor", () => {
     expect(s.started[1]!.signals).toEqual(["SIGTERM"]);
   });
 
+  test("a worker that listened and died while another was still starting fails the start", async () => {
+    const s = setup("cluster", 2);
+    const p = s.sup.start();
+    s.started[0]!.listening();
+    await waitFor(() => s.started.length === 2, "worker 2");
+    s.started[0]!.exit(null, "SIGKILL");
+    await waitFor(() => s.sup.workers().length === 1, "worker 1 gone");
+    s.started[1]!.listening();
+    await expect(p).rejects.toThrow("worker 1 exited during start-up");
+    expect(s.started[1]!.signals).toEqual(["SIGTERM"]);
+  });
+
   test("a worker that exits before listening, without a word, fails the start saying so", async () => {
     const s = setup("cluster", 1);
     const p = s.sup.start();
