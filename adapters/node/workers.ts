@@ -32,6 +32,7 @@ export const nodeWorkers: WorkerSpawner = {
     const argv = isSea() ? { exec: first, args: rest } : { args: [...args] };
     cluster.setupPrimary({ ...argv, stdio: ["pipe", "pipe", "inherit", "ipc"] });
     const worker = cluster.fork();
+    worker.on("error", () => {}); // e.g. an IPC send to a worker that died: its exit tells us
     const child = worker.process;
     // Settled only after the last control line too: a "failed" line may trail the exit.
     const stdoutDone = new Promise<void>((resolve) => {
