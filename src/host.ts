@@ -48,6 +48,40 @@ export interface Host {
    * readFile. Optional so that hosts written before it still type-check; all three adapters have it.
    */
   writeFile?(path: string, data: Uint8Array): Promise<void>;
+  /**
+   * Worker processes for `serve --workers` (src/workers/); absent where the runtime cannot
+   * start copies of this program.
+   */
+  readonly workers?: WorkerSpawner;
+}
+
+/** Starts copies of the running program as workers of `serve --workers` (src/workers/). */
+export interface WorkerSpawner {
+  /**
+   * How workers share a port: each binds it with SO_REUSEPORT ("reuseport": the kernel
+   * spreads connections), or node:cluster's primary binds it and hands connections out.
+   */
+  readonly sharing: "reuseport" | "cluster";
+  /** Logical CPU cores (`--workers auto`). */
+  cores(): number;
+  /**
+   * Start this program again, the same way it was started (runtime flags and permissions
+   * included), with `args` as its arguments. The child's stdin and stdout are pipes: the
+   * stdout carries its control lines; its stdin is never written and ends when we exit.
+   * Throws an Error saying what is missing when the runtime refuses.
+   */
+  spawn(args: readonly string[]): WorkerProcess;
+}
+
+/** A worker process started by a WorkerSpawner. */
+export interface WorkerProcess {
+  readonly pid: number;
+  /** Each line the worker writes to its stdout, without the newline, in order. */
+  onLine(fn: (line: string) => void): void;
+  /** Settles when the process has ended: its exit code, or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Send a signal; a process already gone is not an error. */
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
 }
 
 /** What an entry point hands the CLI: one runtime's sockets plus its host services. */

@@ -118,6 +118,17 @@ export interface BunApi {
   readonly stdin: { stream(): ReadableStream<Uint8Array> };
   readonly stdout: BunFile;
   readonly stderr: BunFile;
+  /** Start a process (serve --workers). */
+  spawn(opts: { cmd: string[]; stdin: "pipe"; stdout: "pipe"; stderr: "inherit" }): BunSubprocess;
+}
+
+export interface BunSubprocess {
+  readonly pid: number;
+  /** Resolves with the exit code (or 128+signal); `signalCode` names the signal then. */
+  readonly exited: Promise<number>;
+  readonly signalCode: string | null;
+  readonly stdout: ReadableStream<Uint8Array>;
+  kill(signal?: string): void;
 }
 
 /** The Bun global, when running on Bun. */

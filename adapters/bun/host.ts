@@ -15,6 +15,7 @@ import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
+import { bunWorkers } from "./workers.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
 
 function isPromise(v: unknown): v is Promise<unknown> {
@@ -114,4 +115,5 @@ export const bunHost: Host = {
     await tail; // everything written so far, on both streams
     process.exit(code);
   },
+  workers: bunWorkers,
 };

@@ -90,7 +90,10 @@ export type DenoSignal = "SIGINT" | "SIGTERM";
 
 export interface DenoApi {
   readonly version: { deno: string; v8: string; typescript: string };
-  readonly build: { os: string; arch: string };
+  /** `standalone`: running as a `deno compile` binary. */
+  readonly build: { os: string; arch: string; standalone?: boolean };
+  /** URL of the program's entry module. */
+  readonly mainModule: string;
   readonly args: string[];
   readonly env: { get(key: string): string | undefined };
   readonly stdin: DenoReader;
@@ -113,7 +116,7 @@ export interface DenoApi {
   readTextFileSync(path: string): string;
 
   readonly permissions: {
-    querySync(desc: { name: "read"; path?: string } | { name: "env"; variable?: string }): {
+    querySync(desc: { name: "read"; path?: string } | { name: "env"; variable?: string } | { name: string }): {
       state: "granted" | "denied" | "prompt";
     };
   };
@@ -122,6 +125,24 @@ export interface DenoApi {
   removeSignalListener(signal: DenoSignal, handler: () => void): void;
   memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
   exit(code?: number): never;
+  /** Path of the running executable (serve --workers). */
+  execPath(): string;
+  /** Subprocesses (serve --workers). */
+  readonly Command: new (cmd: string, opts: DenoCommandOptions) => { spawn(): DenoChildProcess };
+}
+
+export interface DenoCommandOptions {
+  args: string[];
+  stdin: "piped";
+  stdout: "piped";
+  stderr: "inherit";
+}
+
+export interface DenoChildProcess {
+  readonly pid: number;
+  readonly status: Promise<{ success: boolean; code: number; signal: string | null }>;
+  readonly stdout: ReadableStream<Uint8Array>;
+  kill(signal?: string): void;
 }
 
 /** The running Deno namespace, typed structurally. Only valid when running under Deno. */

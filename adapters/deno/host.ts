@@ -4,6 +4,7 @@ import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
+import { denoWorkers } from "./workers.ts";
 import { deno, type DenoApi, type DenoWriter } from "./deno-types.ts";
 
 const D: DenoApi = deno();
@@ -120,4 +121,5 @@ export const denoHost: Host = {
     await Promise.all([stdout.idle(), stderr.idle()]);
     D.exit(code);
   },
+  workers: denoWorkers,
 };

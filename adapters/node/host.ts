@@ -6,6 +6,7 @@ import { fileError } from "./errors.ts";
 import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
+import { nodeWorkers } from "./workers.ts";
 
 function output(stream: NodeJS.WriteStream): StdOutput {
   return {
@@ -55,4 +56,5 @@ export const nodeHost: Host = {
     await Promise.all([nodeHost.stdout.write(""), nodeHost.stderr.write("")]);
     process.exit(code);
   },
+  workers: nodeWorkers,
 };

@@ -7,6 +7,6 @@
 //   await nodeHost.exit(await runCli({ transport: nodeTransport, host: nodeHost }));
 
 export { runCli } from "./main.ts";
-export type { Host, Output, Runtime, Signal, StdOutput } from "../host.ts";
+export type { Host, Output, Runtime, Signal, StdOutput, WorkerProcess, WorkerSpawner } from "../host.ts";
 export { FileError } from "../net-errors.ts";
 export { VERSION } from "../version.ts";

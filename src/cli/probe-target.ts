@@ -8,6 +8,7 @@ import type { Addr } from "../transport.ts";
 import { one, parseArgs, UsageError } from "./args.ts";
 import type { ProbeTarget } from "./probe-checks.ts";
 import { serveFlags } from "./serve.ts";
+import { takeWorkerRole, type WorkerRole } from "../workers/worker-role.ts";
 
 /** The server's command line cannot be read or is not a `serve` we can probe. */
 export class ProbeTargetError extends Error {
@@ -37,10 +38,17 @@ export function targetsFromCmdline(cmdline: Uint8Array, pid: number): ProbeTarge
   let framing: string | undefined;
   let listens: string[] | undefined;
   try {
-    const p = parseArgs(argv.slice(at + 1), serveFlags);
+    // A worker of `serve --workers` (docs/workers.md): its role names the addresses it bound.
+    let role: WorkerRole | undefined, serveArgs: readonly string[];
+    try {
+      ({ role, argv: serveArgs } = takeWorkerRole(argv.slice(at + 1)));
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    }
+    const p = parseArgs(serveArgs, serveFlags);
     service = one(p, "service")!;
     framing = one(p, "framing");
-    listens = p.flags.get("listen");
+    listens = role?.listen ?? p.flags.get("listen");
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     throw new ProbeTargetError(`cannot read the command line of process ${pid}: ${err.message}`);

@@ -37,6 +37,8 @@ import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
 import { StopSignals } from "../server/stop-signals.ts";
 import { SERVE_PROXY_FLAGS, serveProxyConfig } from "./serve-proxy-flags.ts";
+import { superviseWorkers, workersCount, workersFlagSpec } from "./serve-workers.ts";
+import { controlLine, takeWorkerRole, withWorkerField, type WorkerRole } from "../workers/worker-role.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -132,6 +134,7 @@ const flags: FlagSpec[] = [
     kind: "boolean",
     help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
   },
+  workersFlagSpec,
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
   {
     name: "log-level",
@@ -220,7 +223,7 @@ function requestedLogFormat(argv: readonly string[]): LogFormat {
   return format;
 }
 
-async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
+async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): Promise<number> {
   const { host, transport } = rt;
   // Everything the command line alone can get wrong is checked first (exit 2), then the
   // data file is read (exit 1), then every address is bound, and only then announced.
@@ -234,7 +237,8 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
   checkServiceFlags(p, entry);
 
-  const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
+  // A worker binds what its supervisor says (port 0 resolved by the first worker).
+  const addrs = (role?.listen ?? p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   checkDuplicates(addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
@@ -249,17 +253,23 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   const maxConns = intFlag(p, "max-conns", 1);
   if (maxConns !== undefined) options.maxConns = maxConns;
 
-  const log = createLogger(
+  const workers = role ? 1 : workersCount(p, rt);
+  const baseLog = createLogger(
     host.stderr,
     enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
+  const log = role ? withWorkerField(baseLog, role.id) : baseLog;
   const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
   const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit(), proxyProtocol });
+  if (workers > 1) { // every check above done once here, before any worker starts
+    const listening = { service: entry.name, framing: one(p, "framing") };
+    return await superviseWorkers(rt, { count: workers, addrs, argv, log, listening });
+  }
 
-  const reusePort = has(p, "reuse-port");
+  const reusePort = role ? role.reusePort : has(p, "reuse-port");
   const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
-  for (const l of listeners) {
+  for (const l of role ? [] : listeners) {
     if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
       log.warn("--reuse-port is not supported here; listening without it", {
         addr: formatAddr(l.addr),
@@ -293,7 +303,10 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     };
     host.onSignal("SIGINT", on("SIGINT"));
     host.onSignal("SIGTERM", on("SIGTERM"));
+    if (role) void untilStdinEnds(rt).then(() => resolve("supervisor gone")); // never orphaned
   });
+  // Only now, with the stop signals handled: the supervisor may forward one at once.
+  if (role) await host.stdout.write(controlLine({ sb: "listening", addrs: listeners.map((l) => formatAddr(l.addr)) }));
   const signal = await stopped;
   const drainDelay = durationFlag(p, "drain-delay");
   if (drainDelay > 0) {
@@ -319,7 +332,25 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
+/** A worker's stdin is a pipe its supervisor never writes: it ends when the supervisor has gone. */
+async function untilStdinEnds(rt: Runtime): Promise<void> {
+  for await (const _ of rt.host.stdin()) { /* nothing is sent */ }
+}
+
+/** A worker reports a failure to its supervisor, which reports it once, as the whole start's. */
+async function runWorker(rt: Runtime, role: WorkerRole, argv: readonly string[]): Promise<number> {
+  try {
+    return await serve(rt, argv, role);
+  } catch (err) {
+    const f = describeFailure(err, "serve");
+    await rt.host.stdout.write(controlLine({ sb: "failed", code: f.code, message: f.message }));
+    return f.code;
+  }
+}
+
+async function run(rt: Runtime, rawArgv: readonly string[]): Promise<number> {
+  const { role, argv } = takeWorkerRole(rawArgv);
+  if (role) return await runWorker(rt, role, argv);
   if (requestedLogFormat(argv) === "text") return await serve(rt, argv); // main.ts prints failures
   try {
     return await serve(rt, argv);

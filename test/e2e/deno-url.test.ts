@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { defaultMaxConns } from "../../src/server/options.ts";
 import { ROOT, runCli, startServer } from "../support/cli.ts";
 import { BIN, echoOnce, inDir } from "../support/package.ts";
+import { clientsOnWorkers, roundTrip } from "../support/workers.ts";
 
 const DENO = `${BIN}deno`;
 let http: HttpServer;
@@ -235,4 +236,22 @@ describe("deno install -g from the URL", () => {
       expect((await server.stop()).code).toBe(0);
     }
   });
+});
+
+test("deno run --allow-net --allow-run <url> serve --workers 2: the workers run the same URL and both serve", async () => {
+  const { cwd, env } = fresh("workers");
+  const args = ["--workers", "2", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"];
+  const server = await startServer("deno", args, {
+    command: [DENO, ["run", "--allow-net", "--allow-run", url]],
+    wrap: inDir(cwd, env),
+    startTimeoutMs: 60_000,
+  });
+  try {
+    const clients = await clientsOnWorkers(server, [1, 2], 1);
+    for (const c of clients) await roundTrip(c, "from a URL, by a worker");
+    for (const c of clients) c.socket.destroy();
+  } finally {
+    expect((await server.stop()).code).toBe(0);
+  }
+  expect(readdirSync(cwd)).toEqual([]);
 });

@@ -12,6 +12,30 @@ describe("probe targets from a command line", () => {
     expect(targetsFromCmdline(cmdline("switchboard", "serve"), 1)[0]).toMatchObject({ service: "echo" });
   });
 
+  test("a worker of serve --workers: the addresses its role names (port 0 resolved); the supervisor: its --listen", () => {
+    const role = JSON.stringify({ id: 2, listen: ["127.0.0.1:41234"], reusePort: true });
+    const worker = cmdline(
+      "bun",
+      "main.ts",
+      "serve",
+      "--sb-worker",
+      role,
+      "-l",
+      ":0",
+      "--workers",
+      "2",
+      "-s",
+      "daytime",
+    );
+    expect(targetsFromCmdline(worker, 7)).toEqual([
+      { service: "daytime", framing: undefined, addr: { transport: "tcp", hostname: "127.0.0.1", port: 41234 } },
+    ]);
+    const supervisor = cmdline("switchboard", "serve", "--workers", "auto", "-l", "0.0.0.0:9000");
+    expect(targetsFromCmdline(supervisor, 1)[0]!.addr).toEqual({ transport: "tcp", hostname: "127.0.0.1", port: 9000 });
+    const broken = cmdline("switchboard", "serve", "--sb-worker", "{not json");
+    expect(() => targetsFromCmdline(broken, 9)).toThrow(ProbeTargetError);
+  });
+
   test("every --listen, wildcards over loopback, framing kept, whatever runs the CLI", () => {
     const argv = cmdline(
       "deno",
