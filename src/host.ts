@@ -43,6 +43,32 @@ export interface Host {
   memoryRss(): number | undefined;
   /** Flush stdio and end the process with `code`. */
   exit(code: number): Promise<never>;
+  /**
+   * Serve HTTP on a TCP address with the runtime's own HTTP server (node:http, Deno.serve,
+   * Bun.serve), speaking web-standard Request/Response (the admin endpoint, src/admin/).
+   * Rejects with a ListenError when the address cannot be bound. Optional: test hosts lack it.
+   */
+  serveHttp?(opts: HttpServeOptions, handler: HttpHandler): Promise<HttpServer>;
+}
+
+/** One HTTP request in, one response out; a throw becomes a plain 500. */
+export type HttpHandler = (req: Request) => Response | Promise<Response>;
+
+export interface HttpServeOptions {
+  hostname: string;
+  /** 0 asks the OS for a free port (see HttpServer.port). */
+  port: number;
+  /** Request line plus headers above this size are refused with 431 (by the runtime, or by the bridge). */
+  maxHeaderBytes: number;
+}
+
+/** A running HTTP server started by Host.serveHttp. */
+export interface HttpServer {
+  readonly hostname: string;
+  /** The bound port (the real one where 0 was asked for). */
+  readonly port: number;
+  /** Stop listening and close idle keep-alive connections. */
+  close(): Promise<void>;
 }
 
 /** What an entry point hands the CLI: one runtime's sockets plus its host services. */

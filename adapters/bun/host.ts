@@ -16,6 +16,7 @@ import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
+import { bunServeHttp } from "./http.ts";
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === "function";
@@ -109,6 +110,7 @@ export const bunHost: Host = {
     }
   },
   memoryRss: () => process.memoryUsage.rss(),
+  serveHttp: bunServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await tail; // everything written so far, on both streams
     process.exit(code);

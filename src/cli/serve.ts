@@ -36,6 +36,8 @@ import { DataFileError, DEFAULT_MAX_DATA, loadDataFile, MAX_DATA_LIMIT } from ".
 import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
 import { StopSignals } from "../server/stop-signals.ts";
+import { ServerMetrics } from "../server/metrics.ts";
+import { adminFlags, planAdmin, startAdmin } from "./admin.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -139,6 +141,7 @@ const flags: FlagSpec[] = [
     help: "debug (adds a line per connection), info, warn or error",
     default: "info",
   },
+  ...adminFlags, // --admin ADDR and its companions (admin.ts)
 ];
 
 function help(): string {
@@ -180,10 +183,12 @@ async function createService(
   maxFrame: number,
   maxData: number,
   log: Logger,
+  metrics?: ServerMetrics,
 ): Promise<Service> {
   const path = one(p, "data");
   const data = path === undefined ? undefined : await loadDataFile(rt.host, path, maxData, log);
   const config: ServiceConfig = { maxFrame, framing: one(p, "framing"), data };
+  if (metrics) config.observeApp = (r) => metrics.appRequest(r); // app requests counted only with --admin
   try {
     return entry.create(config);
   } catch (err) {
@@ -234,6 +239,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
 
   const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   checkDuplicates(addrs);
+  const adminPlan = planAdmin(p, addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
@@ -251,11 +257,25 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
-  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
-  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
+  const metrics = new ServerMetrics();
+  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log, adminPlan && metrics);
+  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit(), metrics });
 
+  // The admin endpoint binds first, so that a service port 0 cannot take its port; then all or nothing.
+  const life = { stopping: false };
+  const info = {
+    runtime: host.runtime,
+    runtimeVersion: host.runtimeVersion,
+    service: entry.name,
+    framing: one(p, "framing"),
+    memoryRss: () => host.memoryRss(),
+  };
+  const admin = adminPlan && await startAdmin(host, adminPlan, server, info, life, log);
   const reusePort = has(p, "reuse-port");
-  const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
+  const listeners = await server.listenAll(addrs, { reusePort }).catch(async (err) => {
+    await admin?.close();
+    throw err;
+  }); // none bound on failure: exit 1
   for (const l of listeners) {
     if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
       log.warn("--reuse-port is not supported here; listening without it", {
@@ -272,16 +292,19 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
   }
 
   // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
+  let skipUnreadyDelay = () => {};
   const stopped = new Promise<string>((resolve) => {
     const signals = new StopSignals();
     const on = (sig: string) => () => {
       switch (signals.receive(Date.now())) {
         case "drain":
+          life.stopping = true; // /readyz answers 503 from here on, before any listener closes
           return resolve(sig);
         case "repeat":
           return log.debug("signal repeated at once: the same stop request", { signal: sig });
         case "abort":
           log.warn("second signal: closing all connections now", { signal: sig });
+          skipUnreadyDelay();
           server.abortAll();
       }
     };
@@ -289,12 +312,24 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     host.onSignal("SIGTERM", on("SIGTERM"));
   });
   const signal = await stopped;
+  if (adminPlan && adminPlan.unreadyDelayMs > 0) {
+    // Load balancers see /readyz fail and stop sending before the listeners close.
+    log.info("not ready; draining after the unready delay", { delay: formatDuration(adminPlan.unreadyDelayMs) });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, adminPlan.unreadyDelayMs);
+      skipUnreadyDelay = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
   log.info("shutting down", {
     signal,
     connections: server.connections,
     drain_timeout: formatDuration(server.options.drainMs),
   });
   await server.shutdown();
+  await admin?.close();
   const s = server.stats();
   log.info("stopped", { accepted: s.accepted, refused: s.refused });
   return 0;

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { Service } from "./service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
+import { ServerMetrics } from "./metrics.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
@@ -35,6 +36,8 @@ export interface ServerConfig {
   openFileLimit?: number;
   /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
   connLinesPerSecond?: number;
+  /** Metrics to count into (the admin endpoint shares them with the app service); default: a fresh set. */
+  metrics?: ServerMetrics;
 }
 
 /** Counters of a server's life so far. */
@@ -68,6 +71,8 @@ export class Server implements ConnectionHost {
   readonly log: Logger;
   /** Policy-close counters per reason. */
   readonly counters: CloseCounters;
+  /** Closed-connection and app-request counts for the admin endpoint (src/admin/). */
+  readonly metrics: ServerMetrics;
   /** Every listener bound so far (closed by `shutdown()`). */
   readonly listeners: Listener[] = [];
   #draining = false;
@@ -90,6 +95,7 @@ export class Server implements ConnectionHost {
     this.options = resolveOptions(config.options, config.openFileLimit);
     this.log = config.log ?? silentLogger;
     this.counters = new CloseCounters(this.log);
+    this.metrics = config.metrics ?? new ServerMetrics();
     this.#transport = config.transport;
     this.#service = config.service;
     this.#admission = new Admission(this.options);
@@ -110,6 +116,11 @@ export class Server implements ConnectionHost {
   /** Connections open now. */
   get connections(): number {
     return this.#connections.size;
+  }
+
+  /** The open connections (for the admin endpoint's scrape-time sums and its status page). */
+  openConnections(): IterableIterator<ServerConnection> {
+    return this.#connections.values();
   }
 
   /** A snapshot of the counters. */
