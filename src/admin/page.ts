@@ -45,7 +45,8 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section>
     <h2>Open connections by bytes</h2>
-    <table id="top"><thead><tr><th>peer</th><th>age</th><th>in</th><th>out</th><th>queued</th></tr></thead>
+    <table id="top"><thead><tr><th>peer</th><th class="n">age</th><th class="n">in</th><th class="n">out</th><th class="n">queued</th></tr>
+      </thead>
       <tbody></tbody></table>
   </section>
   <section>
