@@ -24,8 +24,8 @@ export const adminFlags: FlagSpec[] = [
     name: "unready-delay",
     kind: "string",
     value: "DURATION",
-    help: "on the first stop signal, answer /readyz 503 this long before the drain closes the listeners",
-    default: "0s",
+    // No default value: a default would count as given, and the flag needs --admin.
+    help: "on the first stop signal, answer /readyz 503 this long before the drain closes the listeners (default 0)",
   },
 ];
 
@@ -47,7 +47,7 @@ export function planAdmin(p: Parsed, services: readonly Addr[]): AdminPlan | und
   try {
     return {
       addr: parseAdminAddr(text, services, has(p, "admin-public")),
-      unreadyDelayMs: durationFlag(p, "unready-delay"),
+      unreadyDelayMs: has(p, "unready-delay") ? durationFlag(p, "unready-delay") : 0,
     };
   } catch (err) {
     if (err instanceof AdminAddrError) throw new UsageError(`--admin ${err.message}`);

@@ -147,6 +147,13 @@ describe.each(CLI_RUNTIMES)("admin endpoint on %s", (runtime: CliRuntime) => {
     const lone = await runCli(runtime, ["serve", "--listen", "127.0.0.1:0", "--admin-public"]);
     expect(lone.code).toBe(2);
     expect(lone.stderr).toContain("--admin-public needs --admin");
+    const delay = await runCli(runtime, ["serve", "--listen", "127.0.0.1:0", "--unready-delay", "5s"]);
+    expect(delay.code).toBe(2);
+    expect(delay.stderr).toContain("--unready-delay needs --admin");
+    // Without --admin there is no endpoint at all (and nothing else changes).
+    const plain = await startServer(runtime, ["--listen", "127.0.0.1:0"]);
+    expect(plain.log()).not.toContain("admin");
+    await plain.stop();
 
     const taken = await runCli(runtime, ["serve", "--listen", "127.0.0.1:0", "--admin", `127.0.0.1:${busyPort}`]);
     expect(taken.code).toBe(1);
