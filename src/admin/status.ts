@@ -91,6 +91,7 @@ export function notReadyReason(server: Server, life: Lifecycle): string | null {
 export function snapshot(server: Server, info: AdminInfo, life: Lifecycle, history: RateHistory): Snapshot {
   const now = Date.now();
   const m = server.metrics;
+  if (!m) throw new Error("the admin endpoint needs a Server created with `metrics`");
   const stats = server.stats();
   let received = m.closedBytesIn, sent = m.closedBytesOut, framesIn = m.closedFramesIn, framesOut = m.closedFramesOut;
   let queued = 0;

@@ -74,7 +74,7 @@ export async function startAdmin(
   const history = new RateHistory(() => {
     const s = server.stats();
     let closed = 0;
-    for (const n of server.metrics.closed.values()) closed += n;
+    for (const n of server.metrics?.closed.values() ?? []) closed += n;
     return { accepted: s.accepted, closed };
   });
   const http = await host.serveHttp(

@@ -188,7 +188,7 @@ async function createService(
   const path = one(p, "data");
   const data = path === undefined ? undefined : await loadDataFile(rt.host, path, maxData, log);
   const config: ServiceConfig = { maxFrame, framing: one(p, "framing"), data };
-  if (metrics) config.observeApp = (r) => metrics.appRequest(r); // app requests counted only with --admin
+  if (metrics) config.observeApp = (r) => metrics.appRequest(r);
   try {
     return entry.create(config);
   } catch (err) {
@@ -257,8 +257,8 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogFormat>(p, "log-format", ["text", "json"]),
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
-  const metrics = new ServerMetrics();
-  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log, adminPlan && metrics);
+  const metrics = adminPlan ? new ServerMetrics() : undefined; // no counting at all without --admin
+  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log, metrics);
   const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit(), metrics });
 
   // The admin endpoint binds first, so that a service port 0 cannot take its port; then all or nothing.

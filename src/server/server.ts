@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { Service } from "./service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
-import { ServerMetrics } from "./metrics.ts";
+import type { ServerMetrics } from "./metrics.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
@@ -36,7 +36,7 @@ export interface ServerConfig {
   openFileLimit?: number;
   /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
   connLinesPerSecond?: number;
-  /** Metrics to count into (the admin endpoint shares them with the app service); default: a fresh set. */
+  /** Metrics to count into (the admin endpoint reads them); default: none, and no counting at all. */
   metrics?: ServerMetrics;
 }
 
@@ -71,8 +71,8 @@ export class Server implements ConnectionHost {
   readonly log: Logger;
   /** Policy-close counters per reason. */
   readonly counters: CloseCounters;
-  /** Closed-connection and app-request counts for the admin endpoint (src/admin/). */
-  readonly metrics: ServerMetrics;
+  /** Closed-connection counts for the admin endpoint (src/admin/), when the config asked for them. */
+  readonly metrics: ServerMetrics | undefined;
   /** Every listener bound so far (closed by `shutdown()`). */
   readonly listeners: Listener[] = [];
   #draining = false;
@@ -95,7 +95,7 @@ export class Server implements ConnectionHost {
     this.options = resolveOptions(config.options, config.openFileLimit);
     this.log = config.log ?? silentLogger;
     this.counters = new CloseCounters(this.log);
-    this.metrics = config.metrics ?? new ServerMetrics();
+    this.metrics = config.metrics;
     this.#transport = config.transport;
     this.#service = config.service;
     this.#admission = new Admission(this.options);

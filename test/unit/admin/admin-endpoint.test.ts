@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import type { Host, HttpServer } from "../../../src/host.ts";
 import type { Transport } from "../../../src/transport.ts";
 import { Server } from "../../../src/server/server.ts";
+import { ServerMetrics } from "../../../src/server/metrics.ts";
 import { framedEchoService } from "../../../src/services/framed-echo.ts";
 import { adminHandler, MAX_HEADER_BYTES } from "../../../src/admin/handler.ts";
 import { RateHistory } from "../../../src/admin/history.ts";
@@ -23,7 +24,12 @@ const life = { stopping: false };
 
 beforeAll(async () => {
   ({ host, transport } = await loadRuntime());
-  server = new Server({ transport, service: framedEchoService("line"), options: { maxConns: 3 } });
+  server = new Server({
+    transport,
+    service: framedEchoService("line"),
+    options: { maxConns: 3 },
+    metrics: new ServerMetrics(),
+  });
   await server.listen(LOOPBACK);
   history = new RateHistory(() => ({ accepted: server.stats().accepted, closed: 0 }));
   const info = {
