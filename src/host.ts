@@ -52,7 +52,27 @@ export interface Host {
 }
 
 /** One HTTP request in, one response out; a throw becomes a plain 500. */
-export type HttpHandler = (req: Request) => Response | Promise<Response>;
+export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+/**
+ * The part of the web-standard `Request` a handler reads (declared here so that the
+ * contract needs no DOM types; every runtime's `Request` has it).
+ */
+export interface HttpRequest {
+  readonly method: string;
+  /** Absolute: `http://host:port/path?query`. */
+  readonly url: string;
+  readonly headers: { forEach(fn: (value: string, name: string) => void): void };
+}
+
+/** The part of the web-standard `Response` an adapter sends; handlers return a real `Response`. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: { forEach(fn: (value: string, name: string) => void): void };
+  /** null for a response without a body. */
+  readonly body: unknown;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
 
 export interface HttpServeOptions {
   hostname: string;

@@ -3,6 +3,7 @@
 
 import { ListenError } from "../../src/net-errors.ts";
 import type { HttpHandler, HttpServeOptions, HttpServer } from "../../src/host.ts";
+import { webHandler } from "../../src/adapter-kit/web-response.ts";
 import { bunNetCode, rawDetail } from "./errors.ts";
 
 interface BunHttpServer {
@@ -27,7 +28,7 @@ export function bunServeHttp(opts: HttpServeOptions, handler: HttpHandler): Prom
       hostname: opts.hostname,
       port: opts.port,
       development: false, // no error pages with stack traces
-      fetch: handler,
+      fetch: webHandler(handler),
       error: () => new Response("internal error\n", { status: 500 }),
     });
   } catch (err) {

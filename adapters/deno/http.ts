@@ -3,6 +3,7 @@
 
 import { ListenError } from "../../src/net-errors.ts";
 import type { HttpHandler, HttpServeOptions, HttpServer } from "../../src/host.ts";
+import { webHandler } from "../../src/adapter-kit/web-response.ts";
 import { denoNetCode, permissionHint, rawDetail } from "./errors.ts";
 
 interface DenoHttpServer {
@@ -30,7 +31,7 @@ export function denoServeHttp(opts: HttpServeOptions, handler: HttpHandler): Pro
       port: opts.port,
       onListen: () => {}, // Deno would print "Listening on ..." to stdout
       onError: () => new Response("internal error\n", { status: 500 }),
-    }, handler);
+    }, webHandler(handler));
   } catch (err) {
     return Promise.reject(new ListenError(addr, denoNetCode(err), rawDetail(err), permissionHint(err)));
   }

@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ListenError } from "../../src/net-errors.ts";
-import type { HttpHandler, HttpServeOptions, HttpServer } from "../../src/host.ts";
+import type { HttpHandler, HttpResponse, HttpServeOptions, HttpServer } from "../../src/host.ts";
 import { listenCode, rawDetail } from "./errors.ts";
 
 /** The request as a web Request. Bodies are not forwarded: the admin endpoint answers GET/HEAD only. */
@@ -14,7 +14,7 @@ function toRequest(req: IncomingMessage, authority: string): Request {
   return new Request(new URL(req.url ?? "/", `http://${authority}`), { method: req.method, headers });
 }
 
-async function reply(res: ServerResponse, response: Response, head: boolean): Promise<void> {
+async function reply(res: ServerResponse, response: HttpResponse, head: boolean): Promise<void> {
   const body = head || response.body === null ? undefined : new Uint8Array(await response.arrayBuffer());
   const headers: Record<string, string> = {};
   response.headers.forEach((v, k) => (headers[k] = v));

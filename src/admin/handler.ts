@@ -4,6 +4,7 @@
 //   /readyz       200, or 503 while draining or at --max-conns
 //   /status.json  the status page's data        /          the status page (+ its .js/.css)
 
+import type { HttpRequest } from "../host.ts";
 import type { Server } from "../server/server.ts";
 import type { RateHistory } from "./history.ts";
 import { CONTENT_TYPE, renderMetrics } from "./prometheus.ts";
@@ -25,7 +26,7 @@ function text(status: number, body: string, headers: Record<string, string> = {}
   });
 }
 
-function headerBytes(req: Request, url: URL): number {
+function headerBytes(req: HttpRequest, url: URL): number {
   let n = req.method.length + url.pathname.length + url.search.length + 12;
   req.headers.forEach((v, k) => (n += k.length + v.length + 4));
   return n;
@@ -38,7 +39,7 @@ export interface AdminContext {
   history: RateHistory;
 }
 
-export function adminHandler(ctx: AdminContext): (req: Request) => Response {
+export function adminHandler(ctx: AdminContext): (req: HttpRequest) => Response {
   const routes: Record<string, () => Response> = {
     "/healthz": () => text(200, "ok\n"),
     "/readyz": () => {

@@ -7,6 +7,7 @@
 // per byte, per chunk or on a timer.
 
 import type { EndReason } from "./connection.ts";
+import type { Conn } from "../transport.ts";
 
 /** Connection lifetime buckets (seconds): from a quick probe to an hour-long session. */
 export const LIFETIME_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 1800, 3600] as const;
@@ -90,6 +91,16 @@ export class ServerMetrics {
     this.appRequests.set(key, (this.appRequests.get(key) ?? 0) + 1);
     this.appTime.observe(r.seconds);
   }
+}
+
+/** What the admin endpoint reads of an open connection (`Server.openConnections()`). */
+export interface ConnectionView {
+  readonly conn: Conn;
+  /** The peer's address as logs print it. */
+  readonly peer: string;
+  /** When it was accepted (ms since the epoch). */
+  readonly openedAt: number;
+  counts(): ConnectionCounts;
 }
 
 /** A connection's own running counts. */

@@ -7,7 +7,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { Service } from "./service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
-import type { ServerMetrics } from "./metrics.ts";
+import type { ConnectionView, ServerMetrics } from "./metrics.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
@@ -119,7 +119,7 @@ export class Server implements ConnectionHost {
   }
 
   /** The open connections (for the admin endpoint's scrape-time sums and its status page). */
-  openConnections(): IterableIterator<ServerConnection> {
+  openConnections(): IterableIterator<ConnectionView> {
     return this.#connections.values();
   }
 
