@@ -2,7 +2,8 @@
 // with the system browser: no browser download), on every runtime: it loads without
 // console errors, shows the open-connection count, and the number follows connections
 // the test opens and closes. A screenshot per runtime is left as a test artifact in
-// $SB_TEST_OUTPUT (default: the temp directory's switchboard-test-output/).
+// $SB_TEST_OUTPUT (default: the temp directory's switchboard-test-output/). A stop signal
+// shows on the open page, and the server exits with the page still polling.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -57,7 +58,14 @@ const shown = (page: Page) => page.locator("#open-count").innerText();
 
 describe.each(CLI_RUNTIMES)("status page on %s", (runtime: CliRuntime) => {
   test("loads without console errors, shows the open-connection count and follows it", async () => {
-    const server = await startServer(runtime, ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"]);
+    const server = await startServer(runtime, [
+      "--listen",
+      "127.0.0.1:0",
+      "--admin",
+      "127.0.0.1:0",
+      "--unready-delay",
+      "60s",
+    ]);
     const page = await context.newPage();
     const problems: string[] = [];
     page.on("console", (m) => {
@@ -87,6 +95,25 @@ describe.each(CLI_RUNTIMES)("status page on %s", (runtime: CliRuntime) => {
       const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
       expect(overflow).toBeLessThanOrEqual(0);
       expect(problems).toEqual([]);
+
+      // A stop signal shows on the open page as "not ready" (the unready delay holds the
+      // server up); when the server is gone the page says so instead of freezing.
+      server.child.kill("SIGTERM");
+      const badge = () => page.locator("#ready").innerText();
+      await pollUntil(badge, (t) => t === "not ready: draining", "the page to show not ready", 15_000);
+      let exited = false;
+      void server.terminated.then(() => (exited = true));
+      await pollUntil(
+        () => {
+          if (!exited) server.child.kill("SIGTERM"); // a second signal (not a repeat within 0.5 s) ends the delay
+          return Promise.resolve(exited);
+        },
+        (e) => e,
+        "the server to exit with the page open",
+        20_000,
+      );
+      expect((await server.exited).code).toBe(0);
+      await pollUntil(badge, (t) => t === "unreachable", "the page to show the server unreachable", 15_000);
     } finally {
       for (const s of socks) s.destroy();
       await page.close();
