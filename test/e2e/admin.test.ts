@@ -94,9 +94,9 @@ describe.each(CLI_RUNTIMES)("admin endpoint on %s", (runtime: CliRuntime) => {
       let exited = false;
       void server.terminated.then(() => (exited = true));
       await pollUntil(
-        async () => {
+        () => {
           if (!exited) server.child.kill("SIGTERM");
-          return exited;
+          return Promise.resolve(exited);
         },
         (e) => e,
         "exit after a second signal",
