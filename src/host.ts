@@ -53,6 +53,12 @@ export interface Host {
    * start copies of this program.
    */
   readonly workers?: WorkerSpawner;
+  /**
+   * Serve HTTP on a TCP address with the runtime's own HTTP server (node:http, Deno.serve,
+   * Bun.serve), speaking web-standard Request/Response (the admin endpoint, src/admin/).
+   * Rejects with a ListenError when the address cannot be bound. Optional: test hosts lack it.
+   */
+  serveHttp?(opts: HttpServeOptions, handler: HttpHandler): Promise<HttpServer>;
 }
 
 /** Starts copies of the running program as workers of `serve --workers` (src/workers/). */
@@ -82,6 +88,46 @@ export interface WorkerProcess {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Send a signal; a process already gone is not an error. */
   kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
+}
+
+/** One HTTP request in, one response out; a throw becomes a plain 500. */
+export type HttpHandler = (req: HttpRequest) => HttpResponse | Promise<HttpResponse>;
+
+/**
+ * The part of the web-standard `Request` a handler reads (declared here so that the
+ * contract needs no DOM types; every runtime's `Request` has it).
+ */
+export interface HttpRequest {
+  readonly method: string;
+  /** Absolute: `http://host:port/path?query`. */
+  readonly url: string;
+  readonly headers: { forEach(fn: (value: string, name: string) => void): void };
+}
+
+/** The part of the web-standard `Response` an adapter sends; handlers return a real `Response`. */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers: { forEach(fn: (value: string, name: string) => void): void };
+  /** null for a response without a body. */
+  readonly body: unknown;
+  arrayBuffer(): Promise<ArrayBuffer>;
+}
+
+export interface HttpServeOptions {
+  hostname: string;
+  /** 0 asks the OS for a free port (see HttpServer.port). */
+  port: number;
+  /** Request line plus headers above this size are refused with 431 (by the runtime, or by the bridge). */
+  maxHeaderBytes: number;
+}
+
+/** A running HTTP server started by Host.serveHttp. */
+export interface HttpServer {
+  readonly hostname: string;
+  /** The bound port (the real one where 0 was asked for). */
+  readonly port: number;
+  /** Stop listening and close idle keep-alive connections. */
+  close(): Promise<void>;
 }
 
 /** What an entry point hands the CLI: one runtime's sockets plus its host services. */

@@ -35,7 +35,9 @@ export {
 export type { Deadlines, Limits, OptionRange, ServerOptions } from "./server/options.ts";
 export type { CloseCounters, PolicyReason } from "./server/close-reasons.ts";
 export type { RateLimitedLog } from "./server/rate-limited-log.ts";
-export type { ConnectionHost } from "./server/connection.ts";
+export type { ConnectionHost, EndReason } from "./server/connection.ts";
+export { Histogram, ServerMetrics } from "./server/metrics.ts";
+export type { AppRequestRecord, ConnectionCounts, ConnectionView } from "./server/metrics.ts";
 
 export type { Service, Session, SessionContext } from "./server/service.ts";
 export { framedService } from "./services/framed.ts";

@@ -17,6 +17,7 @@ import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
 import { bunWorkers } from "./workers.ts";
 import { bunApi as bun, type BunFile, type BunFileSink } from "./bun-types.ts";
+import { bunServeHttp } from "./http.ts";
 
 function isPromise(v: unknown): v is Promise<unknown> {
   return typeof (v as { then?: unknown } | null)?.then === "function";
@@ -111,6 +112,7 @@ export const bunHost: Host = {
     }
   },
   memoryRss: () => process.memoryUsage.rss(),
+  serveHttp: bunServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await tail; // everything written so far, on both streams
     process.exit(code);

@@ -6,6 +6,7 @@ import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { fileError } from "./errors.ts";
 import { denoWorkers } from "./workers.ts";
 import { deno, type DenoApi, type DenoWriter } from "./deno-types.ts";
+import { denoServeHttp } from "./http.ts";
 
 const D: DenoApi = deno();
 const encoder = new TextEncoder();
@@ -117,6 +118,7 @@ export const denoHost: Host = {
       return undefined;
     }
   },
+  serveHttp: denoServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await Promise.all([stdout.idle(), stderr.idle()]);
     D.exit(code);

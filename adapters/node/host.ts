@@ -7,6 +7,7 @@ import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
 import type { Host, Signal, StdOutput } from "../../src/host.ts";
 import { nodeWorkers } from "./workers.ts";
+import { nodeServeHttp } from "./http.ts";
 
 function output(stream: NodeJS.WriteStream): StdOutput {
   return {
@@ -52,6 +53,7 @@ export const nodeHost: Host = {
     }
   },
   memoryRss: () => process.memoryUsage.rss(),
+  serveHttp: nodeServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await Promise.all([nodeHost.stdout.write(""), nodeHost.stderr.write("")]);
     process.exit(code);

@@ -8,5 +8,6 @@
 
 export { runCli } from "./main.ts";
 export type { Host, Output, Runtime, Signal, StdOutput, WorkerProcess, WorkerSpawner } from "../host.ts";
+export type { HttpHandler, HttpRequest, HttpResponse, HttpServeOptions, HttpServer } from "../host.ts";
 export { FileError } from "../net-errors.ts";
 export { VERSION } from "../version.ts";

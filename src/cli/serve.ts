@@ -39,6 +39,8 @@ import { StopSignals } from "../server/stop-signals.ts";
 import { SERVE_PROXY_FLAGS, serveProxyConfig } from "./serve-proxy-flags.ts";
 import { superviseWorkers, workersCount, workersFlagSpec } from "./serve-workers.ts";
 import { controlLine, takeWorkerRole, withWorkerField, type WorkerRole } from "../workers/worker-role.ts";
+import { ServerMetrics } from "../server/metrics.ts";
+import { adminFlags, planAdmin, startAdmin } from "./admin.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -144,6 +146,7 @@ const flags: FlagSpec[] = [
     default: "info",
   },
   ...SERVE_PROXY_FLAGS,
+  ...adminFlags, // --admin ADDR and its companions (admin.ts)
 ];
 
 function help(): string {
@@ -185,10 +188,12 @@ async function createService(
   maxFrame: number,
   maxData: number,
   log: Logger,
+  metrics?: ServerMetrics,
 ): Promise<Service> {
   const path = one(p, "data");
   const data = path === undefined ? undefined : await loadDataFile(rt.host, path, maxData, log);
   const config: ServiceConfig = { maxFrame, framing: one(p, "framing"), data };
+  if (metrics) config.observeApp = (r) => metrics.appRequest(r);
   try {
     return entry.create(config);
   } catch (err) {
@@ -240,6 +245,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
   // A worker binds what its supervisor says (port 0 resolved by the first worker).
   const addrs = (role?.listen ?? p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   checkDuplicates(addrs);
+  const adminPlan = planAdmin(p, addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
@@ -260,15 +266,61 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
   const log = role ? withWorkerField(baseLog, role.id) : baseLog;
-  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
-  const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit(), proxyProtocol });
+  const metrics = adminPlan ? new ServerMetrics() : undefined; // no counting at all without --admin
+  const service = await createService(rt, p, entry, options.maxFrame!, maxData, log, metrics);
+  const server = new Server({
+    transport,
+    service,
+    options,
+    log,
+    openFileLimit: host.openFileLimit(),
+    proxyProtocol,
+    metrics,
+  });
   if (workers > 1) { // every check above done once here, before any worker starts
+    if (adminPlan) throw new UsageError("--admin with --workers: not yet (the admin endpoint reports one process)");
     const listening = { service: entry.name, framing: one(p, "framing") };
     return await superviseWorkers(rt, { count: workers, addrs, argv, log, listening });
   }
 
+  // The admin endpoint binds first, so that a service port 0 cannot take its port; then all or nothing.
+  const life = { stopping: false };
+  const info = {
+    runtime: host.runtime,
+    runtimeVersion: host.runtimeVersion,
+    service: entry.name,
+    framing: one(p, "framing"),
+    memoryRss: () => host.memoryRss(),
+  };
+  const admin = adminPlan && await startAdmin(host, adminPlan, server, info, life, log);
   const reusePort = role ? role.reusePort : has(p, "reuse-port");
-  const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
+  const listeners = await server.listenAll(addrs, { reusePort }).catch(async (err) => {
+    await admin?.close();
+    throw err;
+  }); // none bound on failure: exit 1
+  // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
+  let cutDelay: (() => void) | undefined; // a second signal also ends --drain-delay at once
+  const stopped = new Promise<string>((resolve) => {
+    const signals = new StopSignals();
+    const on = (sig: string) => () => {
+      switch (signals.receive(Date.now())) {
+        case "drain":
+          life.stopping = true; // /readyz answers 503 from here on, before any listener closes
+          return resolve(sig);
+        case "repeat":
+          return log.debug("signal repeated at once: the same stop request", { signal: sig });
+        case "abort":
+          log.warn("second signal: closing all connections now", { signal: sig });
+          server.abortAll();
+          cutDelay?.();
+      }
+    };
+    host.onSignal("SIGINT", on("SIGINT"));
+    host.onSignal("SIGTERM", on("SIGTERM"));
+    if (role) void untilStdinEnds(rt).then(() => resolve("supervisor gone")); // never orphaned
+  });
+  // Announced only now, with the stop signals handled: whoever waits for these lines (a
+  // supervisor, a test, a script) may send SIGTERM at once.
   for (const l of role ? [] : listeners) {
     if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
       log.warn("--reuse-port is not supported here; listening without it", {
@@ -284,37 +336,22 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
       proxy_protocol: proxyProtocol ? (proxyProtocol.trusted?.text.join(",") ?? "any source") : undefined,
     });
   }
-
-  // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
-  let cutDelay: (() => void) | undefined; // a second signal also ends --drain-delay at once
-  const stopped = new Promise<string>((resolve) => {
-    const signals = new StopSignals();
-    const on = (sig: string) => () => {
-      switch (signals.receive(Date.now())) {
-        case "drain":
-          return resolve(sig);
-        case "repeat":
-          return log.debug("signal repeated at once: the same stop request", { signal: sig });
-        case "abort":
-          log.warn("second signal: closing all connections now", { signal: sig });
-          server.abortAll();
-          cutDelay?.();
-      }
-    };
-    host.onSignal("SIGINT", on("SIGINT"));
-    host.onSignal("SIGTERM", on("SIGTERM"));
-    if (role) void untilStdinEnds(rt).then(() => resolve("supervisor gone")); // never orphaned
-  });
-  // Only now, with the stop signals handled: the supervisor may forward one at once.
   if (role) await host.stdout.write(controlLine({ sb: "listening", addrs: listeners.map((l) => formatAddr(l.addr)) }));
   const signal = await stopped;
+  // Behind a balancer: fail its checks first (PROXY LOCAL health checks, /readyz), keep
+  // serving until it has noticed, then drain. A second signal ends the wait at once.
   const drainDelay = durationFlag(p, "drain-delay");
   if (drainDelay > 0) {
-    // Behind a balancer: fail its health checks first, keep serving until it has noticed.
     log.info("failing health checks before draining", { signal, drain_delay: formatDuration(drainDelay) });
     server.failHealthChecks();
+  }
+  if (adminPlan && adminPlan.unreadyDelayMs > 0) {
+    log.info("not ready; draining after the unready delay", { delay: formatDuration(adminPlan.unreadyDelayMs) });
+  }
+  const delay = Math.max(drainDelay, adminPlan?.unreadyDelayMs ?? 0);
+  if (delay > 0) {
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, drainDelay);
+      const timer = setTimeout(resolve, delay);
       cutDelay = () => {
         clearTimeout(timer);
         resolve();
@@ -327,6 +364,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     drain_timeout: formatDuration(server.options.drainMs),
   });
   await server.shutdown();
+  await admin?.close();
   const s = server.stats();
   log.info("stopped", { accepted: s.accepted, refused: s.refused });
   return 0;

@@ -3,6 +3,7 @@
 
 import { dictionaryFrom } from "../app/dictionary.ts";
 import { appService } from "../services/app.ts";
+import type { AppRequestRecord } from "../server/metrics.ts";
 import { chargenService } from "../services/chargen.ts";
 import { daytimeService } from "../services/daytime.ts";
 import { discardService } from "../services/discard.ts";
@@ -19,6 +20,8 @@ export interface ServiceConfig {
   framing?: string;
   /** Parsed `--data` JSON, for the app service's search dictionary. */
   data?: unknown;
+  /** App requests reported to the admin endpoint's metrics (`serve --admin`). */
+  observeApp?: (r: AppRequestRecord) => void;
 }
 
 /** A service flag that does not apply or a value that does not parse (a usage error). */
@@ -97,7 +100,7 @@ export const services: readonly ServiceEntry[] = [
           throw new ServiceConfigError(err instanceof Error ? err.message : String(err));
         }
       }
-      return appService({ dictionary, maxContent: config.maxFrame });
+      return appService({ dictionary, maxContent: config.maxFrame, observe: config.observeApp });
     },
   },
 ];

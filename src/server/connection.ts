@@ -10,6 +10,7 @@ import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";
 import { SendStall } from "./send-stall.ts";
+import type { ConnectionCounts, ServerMetrics } from "./metrics.ts";
 
 /**
  * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
@@ -26,6 +27,8 @@ export interface ConnectionHost {
   readonly draining: boolean;
   /** Set only when debug lines are on: one line per connection opened and closed goes here. */
   readonly connLines?: RateLimitedLog;
+  /** Where a closed connection's counts go (the admin endpoint's metrics). */
+  readonly metrics?: ServerMetrics;
 }
 
 /** Why a connection ended, as the debug `conn-close` line says it (policy reasons besides these). */
@@ -208,12 +211,28 @@ export class ServerConnection {
     if (this.host.draining) this.drainIfSettled();
   }
 
+  /** When the connection was accepted (ms since the epoch). */
+  get openedAt(): number {
+    return this.#openedAt;
+  }
+
+  /** Running counts (for metrics and the status page): bytes read, bytes taken by the kernel, frames. */
+  counts(): ConnectionCounts {
+    return {
+      bytesIn: this.#read,
+      bytesOut: this.#written - Math.max(this.#dropped, this.conn.queued),
+      framesIn: this.session.framesDone?.() ?? 0,
+      framesOut: this.session.framesSent?.() ?? 0,
+    };
+  }
+
   /** The transport's close event (`err`: how it failed, if it did). */
   onClose(err?: Error, now: number = Date.now()): void {
     this.session.close?.();
+    const reason = this.#reason ?? (err ? (isPeerReset(err) ? "peer-reset" : "error") : "peer-closed");
+    this.host.metrics?.connectionClosed(reason, (now - this.#openedAt) / 1000, this.counts());
     const lines = this.host.connLines;
     if (lines) {
-      const reason = this.#reason ?? (err ? (isPeerReset(err) ? "peer-reset" : "error") : "peer-closed");
       const error = err && !isPeerReset(err) ? err.message : undefined;
       lines.write(
         "debug",

@@ -7,6 +7,7 @@ import { type Logger, silentLogger } from "../log.ts";
 import type { Service } from "./service.ts";
 import { Admission } from "./admission.ts";
 import { CloseCounters } from "./close-reasons.ts";
+import type { ConnectionView, ServerMetrics } from "./metrics.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
@@ -41,6 +42,8 @@ export interface ServerConfig {
    * and take the client's address from it; see src/proxy/preface.ts.
    */
   proxyProtocol?: ProxyProtocolConfig;
+  /** Metrics to count into (the admin endpoint reads them); default: none, and no counting at all. */
+  metrics?: ServerMetrics;
 }
 
 /** Counters of a server's life so far. */
@@ -74,6 +77,8 @@ export class Server implements ConnectionHost {
   readonly log: Logger;
   /** Policy-close counters per reason. */
   readonly counters: CloseCounters;
+  /** Closed-connection counts for the admin endpoint (src/admin/), when the config asked for them. */
+  readonly metrics: ServerMetrics | undefined;
   /** Every listener bound so far (closed by `shutdown()`). */
   readonly listeners: Listener[] = [];
   #draining = false;
@@ -98,6 +103,7 @@ export class Server implements ConnectionHost {
     this.options = resolveOptions(config.options, config.openFileLimit);
     this.log = config.log ?? silentLogger;
     this.counters = new CloseCounters(this.log);
+    this.metrics = config.metrics;
     this.#transport = config.transport;
     this.#service = config.service;
     this.#admission = new Admission(this.options);
@@ -131,6 +137,11 @@ export class Server implements ConnectionHost {
   /** Connections open now. */
   get connections(): number {
     return this.#connections.size + (this.#prefaces?.size ?? 0);
+  }
+
+  /** The open connections (for the admin endpoint's scrape-time sums and its status page). */
+  openConnections(): IterableIterator<ConnectionView> {
+    return this.#connections.values();
   }
 
   /** A snapshot of the counters. */

@@ -61,6 +61,8 @@ export interface Session {
    * because every read happens to end inside the next frame.
    */
   framesDone?(): number;
+  /** Replies written so far (a running count; the admin endpoint's frames sent). */
+  framesSent?(): number;
 }
 
 /** A kind of connection: `open` makes one session per accepted connection. */

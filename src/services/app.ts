@@ -21,6 +21,7 @@ import { type AppReply, errorReply, handleRequest } from "../app/handler.ts";
 import { jsonMessage } from "../app/content.ts";
 import { framedService } from "./framed.ts";
 import type { Service, SessionContext } from "../server/service.ts";
+import type { AppRequestRecord } from "../server/metrics.ts";
 
 /** Turns one request into its reply, now or later (a Promise or any other thenable). */
 export type RequestHandler = (request: AppMessage, ctx: SessionContext) => AppReply | PromiseLike<AppReply>;
@@ -36,6 +37,8 @@ export interface AppServiceOptions extends EnvelopeLimits {
   handler?: RequestHandler;
   /** Requests in flight per connection before reading pauses (default: the server's `maxInFlight`, 64). */
   maxInFlight?: number;
+  /** Told of every request answered (the admin endpoint's metrics: ServerMetrics.appRequest). */
+  observe?: (r: AppRequestRecord) => void;
 }
 
 /** Replies are not limited by --max-frame (an echoed value is a little larger than its request). */
@@ -48,7 +51,8 @@ const INTERNAL_ERROR: AppReply = {
 
 export function appService(options: AppServiceOptions = {}): Service {
   const dictionary = options.dictionary ?? DEFAULT_DICTIONARY;
-  const handler: RequestHandler = options.handler ?? ((req) => handleRequest(req, dictionary));
+  const base: RequestHandler = options.handler ?? ((req) => handleRequest(req, dictionary));
+  const handler = options.observe ? observed(base, options.observe) : base;
   const { maxHeader, maxContent, maxInFlight } = options;
   appEnvelope({ maxHeader, maxContent }); // bad limits fail here, at start-up, not per connection
   if (maxInFlight !== undefined) checkCount("maxInFlight", maxInFlight, 1);
@@ -59,8 +63,43 @@ export function appService(options: AppServiceOptions = {}): Service {
     handle: handler,
     closeAfter: (reply) => reply?.fatal,
     // Only the app's own errors come with a JSON error reply; any other codec error is a bug.
-    onDecodeError: (err) => err instanceof AppProtocolError ? errorReply(err) : INTERNAL_ERROR,
+    onDecodeError: (err) => {
+      const reply = err instanceof AppProtocolError ? errorReply(err) : INTERNAL_ERROR;
+      options.observe?.({ action: "other", outcome: reply.outcome ?? "internal-error", seconds: 0 });
+      return reply;
+    },
     onInternalError: () => INTERNAL_ERROR,
     maxInFlight,
   });
+}
+
+/** The handler with each request's action, outcome and time reported (sync replies: no promise added). */
+function observed(handler: RequestHandler, observe: (r: AppRequestRecord) => void): RequestHandler {
+  const report = (reply: AppReply | undefined, started: number) =>
+    observe({
+      action: reply?.action ?? "other",
+      outcome: reply?.outcome ?? "internal-error",
+      seconds: (performance.now() - started) / 1000,
+    });
+  return (request, ctx) => {
+    const started = performance.now();
+    let result: AppReply | PromiseLike<AppReply>;
+    try {
+      result = handler(request, ctx);
+    } catch (err) {
+      report(undefined, started);
+      throw err;
+    }
+    if (typeof (result as PromiseLike<AppReply>).then !== "function") {
+      report(result as AppReply, started);
+      return result;
+    }
+    return Promise.resolve(result).then((reply) => {
+      report(reply, started);
+      return reply;
+    }, (err) => {
+      report(undefined, started);
+      throw err;
+    });
+  };
 }

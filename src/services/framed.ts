@@ -87,6 +87,8 @@ class FramedSession<In, Out> implements Session {
   #eofDone = false;
   #done = false;
   #frames = 0;
+  /** Replies taken for writing (metrics: frames sent). */
+  #sent = 0;
   /** We asked the core to stop reading (at the in-flight bound). */
   #paused = false;
   #pumping = false;
@@ -124,6 +126,10 @@ class FramedSession<In, Out> implements Session {
     return this.#frames;
   }
 
+  framesSent(): number {
+    return this.#sent;
+  }
+
   close(): void {
     this.#done = true;
     this.#stopped = true;
@@ -147,6 +153,7 @@ class FramedSession<In, Out> implements Session {
       for (;;) {
         const decoded = this.#decodeSome();
         const taken = this.#take(pieces);
+        this.#sent += taken.slots;
         fatal = taken.fatal;
         if (fatal !== undefined || (decoded === 0 && taken.slots === 0)) break;
       }

@@ -186,9 +186,10 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     );
     expect(tty.code, tty.stderr).toBe(0);
     const out = tty.stdout.toString();
-    const drawn = out.match(/\r\x1b\[K\d+s  \d+ req\/s  errors 0  p99 \S+/g) ?? [];
+    const ESC = "\u001b"; // the terminal escape the progress line starts with
+    const drawn = out.match(new RegExp(String.raw`\r${ESC}\[K\d+s {2}\d+ req/s {2}errors 0 {2}p99 \S+`, "g")) ?? [];
     expect(drawn.length, out).toBeGreaterThanOrEqual(2); // once a second, redrawn in place
-    expect(out).toMatch(/\r\x1b\[Kbench echo /); // cleared, then the summary
+    expect(out).toMatch(new RegExp(String.raw`\r${ESC}\[Kbench echo `)); // cleared, then the summary
   });
 
   test("a server that corrupts one byte: verify errors, exit 1, the report still printed", async () => {

@@ -155,7 +155,7 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
 
   test("text logs name the worker too; SIGINT to the supervisor reaches every worker and ends in exit 0", async () => {
     const server = await startServer(rt, ["--workers", "2", "--listen", "127.0.0.1:0"]);
-    expect(server.log()).toMatch(/INFO  listening addr=127\.0\.0\.1:\d+ service=echo runtime=\w+ workers=2\n/);
+    expect(server.log()).toMatch(/INFO {2}listening addr=127\.0\.0\.1:\d+ service=echo runtime=\w+ workers=2\n/);
     server.child.kill("SIGINT");
     const { code } = await withTimeout(server.exited, 15_000, "the supervisor to exit");
     expect(code, server.log()).toBe(0);
@@ -163,7 +163,7 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
       expect(server.log()).toMatch(new RegExp(`INFO  shutting down worker=${id} signal=SIGINT `));
       expect(server.log()).toMatch(new RegExp(`INFO  stopped worker=${id} accepted=0 refused=0\n`));
     }
-    expect(server.log()).toMatch(/INFO  stopped workers=2 exit_code=0\n$/);
+    expect(server.log()).toMatch(/INFO {2}stopped workers=2 exit_code=0\n$/);
   });
 
   test("workers whose supervisor was SIGKILLed exit by themselves and free the port", async () => {
