@@ -30,8 +30,17 @@ export const END_REASONS: readonly EndReason[] = [
   "protocol-error",
 ];
 
-/** Admission refusals (counted by CloseCounters; a connection refused never opens). */
-export const REFUSAL_REASONS = ["max-conns", "max-conns-per-ip", "max-rate-per-ip"] as const;
+/**
+ * Refusals before a connection is admitted (counted by CloseCounters; it never opens): the
+ * admission limits, and with --proxy-protocol a source not trusted or a bad PROXY header.
+ */
+export const REFUSAL_REASONS = [
+  "max-conns",
+  "max-conns-per-ip",
+  "max-rate-per-ip",
+  "proxy-untrusted",
+  "proxy-header",
+] as const;
 
 /** A Prometheus-style histogram: cumulative only when rendered, plain per-bucket counts here. */
 export class Histogram {
