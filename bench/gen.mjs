@@ -127,7 +127,6 @@ async function rate([kind, host, port, conns, rps, warmup, seconds]) {
     sent_total: sent,
     rps: (w.after - w.before) / w.elapsed,
     seconds: w.elapsed,
-    sentAt,
   };
 }
 
