@@ -6,7 +6,8 @@
 // docs/benchmarks.md.
 //   npm run bench            full run (3 paired runs; about 10 minutes)
 //   BENCH_QUICK=1 npm run bench   one short run, a sanity check (about 2 minutes)
-// Env: BENCH_REPS, BENCH_RUNTIMES (e.g. "node,bun"), BENCH_NO_WRITE=1 (print only).
+// Env: BENCH_REPS, BENCH_RUNTIMES (e.g. "node,bun"), BENCH_ONLY (a regex of group ids, e.g.
+// "bun/echo|app"), BENCH_NO_WRITE=1 (print only; implied by BENCH_ONLY).
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -181,6 +182,9 @@ for (const rt of runtimes) {
 groups.push({ id: "app", run: scenarios.rate(P.appRate), keys: ["python", ...runtimes.map((rt) => `${rt}:sb-app`)] });
 groups.push({ id: "capacity", run: scenarios.capacity, keys: ["c"] });
 
+// BENCH_ONLY=REGEX keeps only the matching groups (e.g. "node/echo"): to check one change with repeated paired runs.
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+if (only) groups.splice(0, groups.length, ...groups.filter((g) => only.test(g.id)));
 const started = Date.now();
 const runs = []; // one object per rep: { "group|key": measurement }
 for (let rep = 0; rep < P.reps; rep++) {
@@ -214,7 +218,7 @@ writeFileSync(rawPath, JSON.stringify({ meta, runs }, null, 2));
 const tables = renderTables(meta, runs);
 console.log(tables);
 console.error(`raw measurements: ${rawPath}`);
-if (process.env.BENCH_NO_WRITE !== "1") {
+if (process.env.BENCH_NO_WRITE !== "1" && !only) {
   const doc = join(root, "docs/benchmarks.md");
   const text = readFileSync(doc, "utf8");
   const begin = "<!-- bench:begin (written by bench/run.mjs) -->", end = "<!-- bench:end -->";
