@@ -199,26 +199,31 @@ export class DenoConnImpl implements Conn {
         return;
       }
       if (n === 0) continue;
-      let chunk: Uint8Array;
-      if (n === buf.length) {
-        // Full read: hand the whole buffer over (no copy) and read bigger next time.
-        chunk = buf;
-        if (size < MAX_READ) size *= 2;
+      // The buffer stays ours for the next read; the receiver gets a right-sized copy of
+      // exactly the bytes read (no fresh zeroed buffer per read, no view pinning a larger one).
+      const chunk = buf.slice(0, n);
+      if (n === size && size < MAX_READ) {
+        size *= 2; // reads fill it: a streaming peer, read more at a time
         buf = new Uint8Array(size);
-      } else if (n >= buf.length >>> 1) {
-        chunk = buf.subarray(0, n);
+      } else if (size > INITIAL_READ && n <= size >>> 2) {
+        // A burst had grown it: an idle connection holds its read buffer for as long as
+        // its read is pending, so shrink back to fit the traffic.
+        size = Math.max(INITIAL_READ, 2 ** Math.ceil(Math.log2(n + 1)));
         buf = new Uint8Array(size);
-      } else {
-        chunk = buf.slice(0, n); // small read: copy, keep the buffer...
-        if (size > INITIAL_READ) {
-          // ...unless a burst had grown it: an idle connection holds its read buffer
-          // for as long as its read is pending, so shrink back to fit the traffic.
-          size = Math.max(INITIAL_READ, 2 ** Math.ceil(Math.log2(n + 1)));
-          buf = new Uint8Array(size);
-        }
       }
       // After close() the connection is over for its handler: read on (to see the FIN), deliver nothing.
-      if (!this.#closeWhenFlushed) this.#call(() => this.#handler.data(this, chunk));
+      if (!this.#closeWhenFlushed) this.#deliver(chunk);
+    }
+  }
+
+  /** handler.data without a closure per chunk; a throwing handler aborts its own connection only. */
+  #deliver(chunk: Uint8Array): void {
+    if (this.#closed) return;
+    try {
+      this.#handler.data(this, chunk);
+    } catch (err) {
+      this.#error ??= toError(err);
+      this.#finish(this.#error);
     }
   }
 
