@@ -19,6 +19,7 @@ export function liveConnCount(): number {
 /** Writes below this size are merged with their queued successors before a flush. */
 const COALESCE_BELOW = 16 * 1024;
 const COALESCE_MAX = 64 * 1024;
+const COALESCE = { below: COALESCE_BELOW, max: COALESCE_MAX }; // one object for every connection
 
 export class BunConn implements Conn {
   readonly id = allocateConnId();
@@ -30,7 +31,7 @@ export class BunConn implements Conn {
   readonly #hwm: number;
 
   // Outbound: what the kernel has not taken yet, in order.
-  readonly #queue = new WriteQueue({ below: COALESCE_BELOW, max: COALESCE_MAX });
+  readonly #queue = new WriteQueue(COALESCE);
   #needDrain = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
