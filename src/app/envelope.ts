@@ -52,8 +52,6 @@ export const HOST_BYTEORDER: "little" | "big" = new Uint8Array(new Uint16Array([
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const encoder = new TextEncoder();
-// deno-lint-ignore no-control-regex
-const NON_ASCII = /[^\x00-\x7f]/;
 
 /** A header for `length` bytes of content, fields in the tutorial's order. */
 export function makeHeader(contentType: string, contentEncoding: string, length: number): AppHeader {
@@ -179,23 +177,17 @@ export class AppEnvelopeCodec implements Codec<AppMessage> {
     if (content.length > this.maxContent) {
       throw new FrameTooLarge(content.length, this.maxContent, { what: "app content" });
     }
-    const text = JSON.stringify(header);
-    // An ASCII header (the usual case) is as long in UTF-8 as in UTF-16: it is encoded
-    // straight into the message, without an array of its own.
-    const ascii = !NON_ASCII.test(text);
-    const json = ascii ? undefined : encoder.encode(text);
-    const hlen = json ? json.length : text.length;
-    if (hlen > Math.min(this.maxHeader, MAX_HEADER_FIELD)) {
-      throw new FrameTooLarge(hlen, Math.min(this.maxHeader, MAX_HEADER_FIELD), { what: "app header" });
+    const json = encoder.encode(JSON.stringify(header));
+    if (json.length > Math.min(this.maxHeader, MAX_HEADER_FIELD)) {
+      throw new FrameTooLarge(json.length, Math.min(this.maxHeader, MAX_HEADER_FIELD), { what: "app header" });
     }
     // Small messages go out as one array (one write); large content is not copied.
     const small = content.length <= 4096;
-    const bytes = new Uint8Array(2 + hlen + (small ? content.length : 0));
-    bytes[0] = hlen >>> 8;
-    bytes[1] = hlen & 0xff;
-    if (json) bytes.set(json, 2);
-    else encoder.encodeInto(text, bytes.subarray(2, 2 + hlen));
-    if (small) bytes.set(content, 2 + hlen);
+    const bytes = new Uint8Array(2 + json.length + (small ? content.length : 0));
+    bytes[0] = json.length >>> 8;
+    bytes[1] = json.length & 0xff;
+    bytes.set(json, 2);
+    if (small) bytes.set(content, 2 + json.length);
     out(bytes);
     if (!small) out(content);
   }
