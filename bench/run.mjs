@@ -9,12 +9,12 @@
 // Env: BENCH_REPS, BENCH_RUNTIMES (e.g. "node,bun"), BENCH_ONLY (a regex of group ids, e.g.
 // "bun/echo|app"), BENCH_NO_WRITE=1 (print only; implied by BENCH_ONLY).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
-import { renderTables } from "./lib/report.mjs";
+import { renderTables, writeDocs } from "./lib/report.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.env.BENCH_QUICK === "1";
@@ -219,12 +219,7 @@ const tables = renderTables(meta, runs);
 console.log(tables);
 console.error(`raw measurements: ${rawPath}`);
 if (process.env.BENCH_NO_WRITE !== "1" && !only) {
-  const doc = join(root, "docs/benchmarks.md");
-  const text = readFileSync(doc, "utf8");
-  const begin = "<!-- bench:begin (written by bench/run.mjs) -->", end = "<!-- bench:end -->";
-  const a = text.indexOf(begin), b = text.indexOf(end);
-  if (a < 0 || b < a) throw new Error(`docs/benchmarks.md lacks the markers ${begin} ... ${end}`);
-  writeFileSync(doc, text.slice(0, a + begin.length) + "\n" + tables + "\n" + text.slice(b));
+  writeDocs(join(root, "docs/benchmarks.md"), tables);
   console.error("docs/benchmarks.md updated");
 }
 clearTimeout(hardStop);

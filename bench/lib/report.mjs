@@ -1,5 +1,17 @@
 // Turns the paired runs of bench/run.mjs into the markdown tables of docs/benchmarks.md:
 // ratios are taken within each paired run, then the median (min–max) over the runs.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const BEGIN = "<!-- bench:begin (written by bench/run.mjs) -->";
+const END = "<!-- bench:end -->";
+
+/** Replaces the marked region of the doc at `path` with `tables`. */
+export function writeDocs(path, tables) {
+  const text = readFileSync(path, "utf8");
+  const a = text.indexOf(BEGIN), b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${path} lacks the markers ${BEGIN} ... ${END}`);
+  writeFileSync(path, text.slice(0, a + BEGIN.length) + "\n" + tables + "\n" + text.slice(b));
+}
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -31,11 +43,11 @@ export function renderTables(meta, runs) {
   );
   const rts = meta.runtimes;
   for (const rt of rts) {
-    const idleKb = spread(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024), 1);
+    const idleKb = spread(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024), 1).replace(/^([\d.]+)/, "$1 KB");
     lines.push(
       `| ${rt} | ${spread(ratios(`${rt}/echo`, `${rt}:sb`, `${rt}/echo`, `${rt}:hand`))} | ${
         spread(ratios(`${rt}/stream`, `${rt}:sb`, `${rt}/stream`, `${rt}:hand`))
-      } | ${idleKb} KB (${spread(ratios(`${rt}/idle`, `${rt}:sb`, `${rt}/idle`, `${rt}:hand`))}) | ${
+      } | ${idleKb}; ratio ${spread(ratios(`${rt}/idle`, `${rt}:sb`, `${rt}/idle`, `${rt}:hand`))} | ${
         spread(ratios(`${rt}/connect`, `${rt}:sb`, `${rt}/connect`, `${rt}:hand`))
       } | ${spread(ratios(`${rt}/echo`, `${rt}:sb-lp`, `${rt}/echo`, `${rt}:sb`))} | ${
         spread(ratios("app", `${rt}:sb-app`, "app", "python"))
