@@ -3,7 +3,7 @@
 // that holds a few bytes of every chunk, like a framed decoder keeping a partial frame,
 // would otherwise pin up to a whole read buffer per connection).
 import { assert, type Check, withServer } from "./check-kit.ts";
-import { LOOPBACK, pattern, waitFor, withTimeout } from "../support/sockets.ts";
+import { pattern, waitFor, withTimeout } from "../support/sockets.ts";
 
 /** A chunk may sit in a buffer at most this much larger than itself. */
 export const PIN_SLACK = (chunkBytes: number) => Math.floor(chunkBytes / 4) + 8 * 1024;
