@@ -202,17 +202,23 @@ export class DenoConnImpl implements Conn {
         return;
       }
       if (n === 0) continue;
-      // The buffer stays ours for the next read; the receiver gets a right-sized copy of
-      // exactly the bytes read (no fresh zeroed buffer per read, no view pinning a larger one).
-      const chunk = buf.slice(0, n);
-      if (n === size && size < MAX_READ) {
-        size *= 2; // reads fill it: a streaming peer, read more at a time
+      let chunk: Uint8Array;
+      if (n === size) {
+        // A full read: the whole buffer is the chunk (right-sized, nothing to copy); a
+        // streaming peer: read more at a time.
+        chunk = buf;
+        if (size < MAX_READ) size *= 2;
         buf = new Uint8Array(size);
-      } else if (size > INITIAL_READ && n <= size >>> 2) {
-        // A burst had grown it: an idle connection holds its read buffer for as long as
-        // its read is pending, so shrink back to fit the traffic.
-        size = Math.max(INITIAL_READ, 2 ** Math.ceil(Math.log2(n + 1)));
-        buf = new Uint8Array(size);
+      } else {
+        // The buffer stays ours for the next read; the receiver gets a right-sized copy of
+        // exactly the bytes read (no fresh zeroed buffer per read, no view pinning a larger one).
+        chunk = buf.slice(0, n);
+        if (size > INITIAL_READ && n <= size >>> 2) {
+          // A burst had grown it: an idle connection holds its read buffer for as long as
+          // its read is pending, so shrink back to fit the traffic.
+          size = Math.max(INITIAL_READ, 2 ** Math.ceil(Math.log2(n + 1)));
+          buf = new Uint8Array(size);
+        }
       }
       // After close() the connection is over for its handler: read on (to see the FIN), deliver nothing.
       if (!this.#closeWhenFlushed) this.#deliver(chunk);
