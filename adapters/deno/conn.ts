@@ -18,11 +18,11 @@ import { connError, type ErrnoError, toError } from "./errors.ts";
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
  * shrinks again after small reads. Small so that thousands of idle connections (each
- * with a read pending on its own buffer) stay cheap: 1 KiB rather than 4 KiB measured
- * about 3 KB less per idle connection (docs/benchmarks.md); a streaming peer reaches
- * 64 KiB reads after seven full ones.
+ * with a read pending on its own buffer) stay cheap. 1 KiB measured about 3 KB less per
+ * idle connection, but then a served probe's socket was not released on Deno 2.9.6 in
+ * test/reliability's connection-limits scenario (not understood yet): 4 KiB it stays.
  */
-const INITIAL_READ = 1024;
+const INITIAL_READ = 4 * 1024;
 const MAX_READ = 256 * 1024;
 /** Small queued chunks are merged into one write of up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
