@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// serve --workers figures: echo throughput with 1 vs 2 workers (ping-pong from
-// bench/load.mjs, runs alternated), and how long a worker killed with SIGKILL takes to be
+// serve --workers figures: echo throughput with 1 vs 2 workers (closed-loop ping-pong
+// from `switchboard bench` on Bun, the fastest generator; runs alternated), and how long a worker killed with SIGKILL takes to be
 // replaced and listening again (the supervisor's own `worker replaced restart_ms=`).
 //   npm run build && node bench/workers.mjs [node] [deno] [bun]
 // Env: BENCH_REPS (default 3), BENCH_SECONDS (default 3).
@@ -59,19 +59,12 @@ async function stop(server) {
 }
 
 function pingpong(port) {
-  const r = spawnSync(process.execPath, [
-    `${root}bench/load.mjs`,
-    "pingpong",
-    "127.0.0.1",
-    String(port),
-    "50",
-    String(seconds),
-    "1024",
-  ], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
+  const [cmd, pre] = cli.bun;
+  const args = [...pre, "bench", `127.0.0.1:${port}`, "-c", "50", "-d", `${seconds}s`, "--size", "1024", "--json"];
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`switchboard bench failed (exit ${r.status}): ${r.stderr}`);
   const out = JSON.parse(r.stdout);
-  if (out.errors) throw new Error(`${out.errors} connection errors`);
-  return out.roundTripsPerSec;
+  return out.throughput_rps;
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

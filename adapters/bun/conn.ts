@@ -19,6 +19,7 @@ export function liveConnCount(): number {
 /** Writes below this size are merged with their queued successors before a flush. */
 const COALESCE_BELOW = 16 * 1024;
 const COALESCE_MAX = 64 * 1024;
+const COALESCE = { below: COALESCE_BELOW, max: COALESCE_MAX }; // one object for every connection
 
 export class BunConn implements Conn {
   readonly id = allocateConnId();
@@ -30,7 +31,7 @@ export class BunConn implements Conn {
   readonly #hwm: number;
 
   // Outbound: what the kernel has not taken yet, in order.
-  readonly #queue = new WriteQueue({ below: COALESCE_BELOW, max: COALESCE_MAX });
+  readonly #queue = new WriteQueue(COALESCE);
   #needDrain = false;
   #drainTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -147,7 +148,7 @@ export class BunConn implements Conn {
       this.#stash.push(chunk);
       return;
     }
-    this.#call(() => this.#handler.data(this, chunk));
+    this.#deliver(chunk);
   }
 
   onEnd(): void {
@@ -190,6 +191,19 @@ export class BunConn implements Conn {
     }
   }
 
+  /** handler.data without a closure per chunk (otherwise as #call). */
+  #deliver(chunk: Uint8Array): void {
+    this.#depth++;
+    try {
+      this.#handler.data(this, chunk);
+    } catch (err) {
+      this.#error ??= asError(err);
+      this.#abort();
+    } finally {
+      this.#depth--;
+    }
+  }
+
   /** Run a handler callback; a throwing handler aborts its own connection only. */
   #call(fn: () => void): void {
     this.#depth++;
@@ -210,7 +224,14 @@ export class BunConn implements Conn {
    * drop that `end`, or the reset would pass for a clean FIN.
    */
   #write(bytes: Uint8Array): number {
-    const n = this.#sys(() => this.#socket.write(bytes));
+    // As #sys, without a closure per write.
+    let n: number;
+    this.#depth++;
+    try {
+      n = this.#socket.write(bytes);
+    } finally {
+      this.#depth--;
+    }
     if (n < 0 && !this.#localClose) {
       this.#broken = true;
       this.#error ??= new ConnError("ECONNRESET");
@@ -289,8 +310,7 @@ export class BunConn implements Conn {
   #deliverStash(force: boolean): void {
     if (this.#localClose) return; // after close(): only the close event
     while (this.#stash.length > 0 && (force || (!this.#paused && !this.#closed))) {
-      const chunk = this.#stash.shift()!;
-      this.#call(() => this.#handler.data(this, chunk));
+      this.#deliver(this.#stash.shift()!);
     }
     if (this.#stash.length === 0 && this.#stashedEnd && (force || (!this.#paused && !this.#closed))) {
       this.#stashedEnd = false;

@@ -27,6 +27,14 @@ function tcpAddr(host: string | undefined, port: number | undefined): Addr {
   return { transport: "tcp", hostname: host ?? "", port: port ?? 0 };
 }
 
+/**
+ * How far a socket reads ahead of its handler: node:net keeps reading a paused socket until
+ * this much waits in user memory. net.createServer's `highWaterMark` sets the read side and
+ * the write side alike, so the listener is given this and the write high-water mark is
+ * judged by the adapter itself (a paused connection used to read up to the 1 MiB write buffer).
+ */
+const READ_AHEAD = 64 * 1024;
+
 class NodeConn implements Conn {
   readonly id = allocateConnId();
   readonly remote: Addr;
@@ -44,7 +52,13 @@ class NodeConn implements Conn {
   /** close() was called: the handler gets no more data, end or drain, only its close. */
   #closing = false;
 
-  constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
+  constructor(
+    readonly socket: net.Socket,
+    unixPath: string | undefined,
+    private readonly handler: ConnHandler,
+    /** The write queue's high-water mark (the contract's). */
+    private readonly hwm: number,
+  ) {
     if (unixPath !== undefined) {
       this.remote = { transport: "unix", path: unixPath };
       this.local = { transport: "unix", path: unixPath };
@@ -64,12 +78,13 @@ class NodeConn implements Conn {
 
   write(bytes: Uint8Array): boolean {
     if (this.#ended || this.socket.destroyed) return false;
-    if (bytes.length === 0) return this.socket.writableLength < this.socket.writableHighWaterMark;
+    if (bytes.length === 0) return this.socket.writableLength < this.hwm;
     // Node 20 returns true from a write the kernel took at once, whatever the high-water
-    // mark (0 included), and then owes no 'drain': judge the queue ourselves, and settle
-    // the drain from the write's callback too.
-    const ok = this.socket.write(bytes, this.#onWritten);
-    if (ok && this.socket.writableLength < this.socket.writableHighWaterMark) return true;
+    // mark (0 included), and then owes no 'drain'; and a listener's sockets have node's
+    // high-water mark at READ_AHEAD, not ours: judge the queue ourselves, and settle the
+    // drain from the write's callback too.
+    this.socket.write(bytes, this.#onWritten);
+    if (this.socket.writableLength < this.hwm) return true;
     this.#needDrain = true;
     return false;
   }
@@ -118,10 +133,7 @@ class NodeConn implements Conn {
     socket.on("error", (err) => {
       this.#error ??= connError(err);
     });
-    socket.on("data", (chunk: Buffer) => {
-      if (this.#closing) return;
-      this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-    });
+    socket.on("data", this.#onData);
     socket.on("end", () => {
       if (this.#paused) this.#endHeld = true;
       else this.#reportEnd();
@@ -162,6 +174,20 @@ class NodeConn implements Conn {
     this.#endHeld = false;
     this.#reportEnd();
   }
+
+  /**
+   * One listener for every chunk, without a closure per event. A plain Uint8Array view of
+   * the Buffer (node:net allocates each read's buffer to fit it), so that slice() copies.
+   */
+  readonly #onData = (chunk: Buffer): void => {
+    if (this.#closing) return;
+    try {
+      this.handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    } catch (err) {
+      this.#error ??= err instanceof Error ? err : new Error(String(err));
+      this.#abort();
+    }
+  };
 
   /** One callback for every write and 'drain' event: no closure allocated per write. */
   readonly #onWritten = (err?: Error | null): void => {
@@ -254,8 +280,8 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
-  const server = net.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => {
-    new NodeConn(socket, unixPath, handler).attach();
+  const server = net.createServer({ allowHalfOpen: true, highWaterMark: READ_AHEAD }, (socket) => {
+    new NodeConn(socket, unixPath, handler, highWaterMark).attach();
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (err: ErrnoError) => {
@@ -328,7 +354,7 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
     socket.once("connect", () => {
       clearTimeout(timer);
       socket.off("error", onError);
-      const conn = new NodeConn(socket, addr.transport === "unix" ? addr.path : undefined, handler);
+      const conn = new NodeConn(socket, addr.transport === "unix" ? addr.path : undefined, handler, highWaterMark);
       conn.attach();
       resolve(conn);
     });

@@ -18,6 +18,13 @@ export class WriteQueue {
   #chunks: Uint8Array[] = [];
   #head = 0;
   #bytes = 0;
+  /**
+   * The head is a buffer next() merged (or what a partial write left of it): it is handed
+   * out as it is until consumed, so no byte is ever copied twice (a slow reader taking a
+   * little of a merged head at a time made it re-merge, copying the payload over and over).
+   */
+  #headMerged = false;
+  #copied = 0;
 
   constructor(limits: CoalesceLimits) {
     this.#limits = limits;
@@ -26,6 +33,11 @@ export class WriteQueue {
   /** Bytes queued and not yet consumed. */
   get bytes(): number {
     return this.#bytes;
+  }
+
+  /** Bytes copied into merged pieces so far (each queued byte is copied at most once). */
+  get copiedBytes(): number {
+    return this.#copied;
   }
 
   get isEmpty(): boolean {
@@ -47,7 +59,7 @@ export class WriteQueue {
   next(): Uint8Array {
     const q = this.#chunks;
     const first = q[this.#head]!;
-    if (first.length >= this.#limits.below || this.#head + 1 >= q.length) return first;
+    if (this.#headMerged || first.length >= this.#limits.below || this.#head + 1 >= q.length) return first;
     let total = 0;
     let end = this.#head;
     while (end < q.length && total + q[end]!.length <= this.#limits.max) total += q[end++]!.length;
@@ -61,6 +73,8 @@ export class WriteQueue {
     }
     this.#head = end - 1;
     q[this.#head] = merged;
+    this.#headMerged = true;
+    this.#copied += total;
     return merged;
   }
 
@@ -75,6 +89,7 @@ export class WriteQueue {
       return;
     }
     q[this.#head++] = EMPTY; // let it be collected
+    this.#headMerged = false;
     if (this.#head === q.length) {
       this.#chunks = [];
       this.#head = 0;
@@ -89,5 +104,6 @@ export class WriteQueue {
     this.#chunks = [];
     this.#head = 0;
     this.#bytes = 0;
+    this.#headMerged = false;
   }
 }

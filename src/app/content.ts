@@ -22,7 +22,8 @@ function normalize(name: string): string {
 
 /** Media types are case-insensitive; anything but text/json is binary. */
 export function isJson(msg: AppMessage): boolean {
-  return normalize(msg.header["content-type"]) === JSON_TYPE;
+  const type = msg.header["content-type"];
+  return type === JSON_TYPE || normalize(type) === JSON_TYPE; // the exact name needs no normalizing
 }
 
 /** A text/json message holding `value` as UTF-8 JSON (non-ASCII kept as is, like ensure_ascii=False). */
@@ -38,7 +39,8 @@ export function binaryMessage(content: Uint8Array, contentType = CLIENT_BINARY_T
 
 /** Decodes a text/json message's content; throws AppProtocolError when it cannot. */
 export function decodeJson(msg: AppMessage): unknown {
-  const enc = normalize(msg.header["content-encoding"]);
+  const raw = msg.header["content-encoding"];
+  const enc = raw === "utf-8" ? raw : normalize(raw);
   const ascii = ASCII_NAMES.has(enc);
   if (!ascii && !UTF8_NAMES.has(enc)) {
     throw new AppProtocolError(

@@ -8,7 +8,7 @@
 import type { ByteQueue } from "./byte-queue.ts";
 import { strictDecodeEof } from "./codec.ts";
 import type { Codec } from "./codec.ts";
-import { emitWithHeader } from "./emit.ts";
+import { COALESCE_LIMIT, emitWithHeader } from "./emit.ts";
 import { FrameTooLarge, MalformedFrame } from "./errors.ts";
 import { checkCount, DEFAULT_MAX_FRAME } from "./limits.ts";
 
@@ -85,14 +85,22 @@ export class LengthPrefixedCodec implements Codec<Uint8Array> {
       });
     }
     if (field < 0) throw new MalformedFrame(`a ${size}-byte frame cannot be expressed with adjust ${this.adjust}`);
-    const header = new Uint8Array(this.width);
+    const w = this.width;
+    // A small frame is written into one array with its header (one allocation, one write).
+    const small = size <= COALESCE_LIMIT;
+    const header = new Uint8Array(small ? w + size : w);
     // Big-endian, byte by byte; division rather than shifts, since fields go up to 2^53 - 1.
     let v = field;
-    for (let i = this.width - 1; i >= 0; i--) {
+    for (let i = w - 1; i >= 0; i--) {
       header[i] = v % 256;
       v = Math.floor(v / 256);
     }
-    emitWithHeader(out, header, frame);
+    if (small) {
+      header.set(frame, w);
+      out(header);
+    } else {
+      emitWithHeader(out, header, frame);
+    }
   }
 }
 

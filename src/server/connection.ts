@@ -47,6 +47,10 @@ export class ServerConnection {
   readonly peer: string;
   readonly session: Session;
   #lastActivity: number;
+  // The byte counts the last sweep saw: the sweep, not every read and write, turns progress
+  // into a time (no clock read per event; the idle deadline is as coarse as the sweep anyway).
+  #readSeen = 0;
+  #writtenSeen = 0;
   /** When the current partial frame began; 0 while no frame is partly received. */
   #frameStartedAt = 0;
   #framesSeen = 0;
@@ -106,7 +110,6 @@ export class ServerConnection {
   write(bytes: Uint8Array): boolean {
     if (this.#finQueued || this.conn.closed) return false;
     this.#written += bytes.length;
-    this.#lastActivity = Date.now();
     const ok = this.conn.write(bytes);
     if (!ok && !this.#pausedForWrite) {
       // Inbound backpressure: stop reading from a peer that is not reading our replies.
@@ -177,8 +180,6 @@ export class ServerConnection {
   }
 
   onData(chunk: Uint8Array): void {
-    const now = Date.now();
-    this.#lastActivity = now;
     this.#read += chunk.length;
     if (this.#finishing) {
       // Discarding until the peer's FIN; a peer that keeps streaming after our FIN
@@ -188,7 +189,7 @@ export class ServerConnection {
       return;
     }
     this.session.data(chunk);
-    this.#afterInput(now);
+    this.#afterInput();
   }
 
   onEnd(): void {
@@ -198,7 +199,7 @@ export class ServerConnection {
       return;
     }
     this.session.end();
-    this.#afterInput(Date.now());
+    this.#afterInput();
   }
 
   onDrain(): void {
@@ -227,11 +228,13 @@ export class ServerConnection {
   }
 
   /** The transport's close event (`err`: how it failed, if it did). */
-  onClose(err?: Error, now: number = Date.now()): void {
+  onClose(err?: Error, at?: number): void {
     this.session.close?.();
+    const { metrics, connLines: lines } = this.host;
+    if (!metrics && !lines) return; // nobody counts or logs closes: no clock read either
+    const now = at ?? Date.now();
     const reason = this.#reason ?? (err ? (isPeerReset(err) ? "peer-reset" : "error") : "peer-closed");
-    this.host.metrics?.connectionClosed(reason, (now - this.#openedAt) / 1000, this.counts());
-    const lines = this.host.connLines;
+    metrics?.connectionClosed(reason, (now - this.#openedAt) / 1000, this.counts());
     if (lines) {
       const error = err && !isPeerReset(err) ? err.message : undefined;
       lines.write(
@@ -255,6 +258,11 @@ export class ServerConnection {
   checkDeadlines(now: number): void {
     if (this.conn.closed) return;
     const o = this.host.options;
+    if (this.#read !== this.#readSeen || this.#written !== this.#writtenSeen) {
+      this.#lastActivity = now; // bytes moved since the last sweep
+      this.#readSeen = this.#read;
+      this.#writtenSeen = this.#written;
+    }
     const queued = this.conn.queued;
     const sent = this.#written - queued;
     if (sent > this.#lastSent) {
@@ -299,12 +307,13 @@ export class ServerConnection {
     else this.conn.resume();
   }
 
-  #afterInput(now: number): void {
+  #afterInput(): void {
     // A chunk can complete frames and start the next one: then the clock restarts,
     // or a client pipelining frames split anywhere would be cut as a slowloris.
+    // The clock is read only when a frame starts (not for input that holds whole frames).
     const frames = this.session.framesDone?.() ?? 0;
     if (this.session.midFrame?.()) {
-      if (this.#frameStartedAt === 0 || frames !== this.#framesSeen) this.#frameStartedAt = now;
+      if (this.#frameStartedAt === 0 || frames !== this.#framesSeen) this.#frameStartedAt = Date.now();
     } else {
       this.#frameStartedAt = 0;
     }

@@ -92,6 +92,12 @@ class FramedSession<In, Out> implements Session {
   /** We asked the core to stop reading (at the in-flight bound). */
   #paused = false;
   #pumping = false;
+  /** The replies of the current pass, reused from pass to pass (no array per chunk). */
+  #pieces: Uint8Array[] = [];
+  /** Why the pass stops: set by #take when a reply closes the connection. */
+  #fatal: string | undefined;
+  /** The encoder's `out`, bound once. */
+  readonly #out = (b: Uint8Array): void => void this.#pieces.push(b);
 
   constructor(private readonly ctx: SessionContext, private readonly o: FramedServiceOptions<In, Out>) {
     this.#decoder = o.decoder(ctx);
@@ -147,20 +153,29 @@ class FramedSession<In, Out> implements Session {
     if (this.#pumping || this.#done) return; // re-entered from a write: the running loop sees the change
     this.#pumping = true;
     // Replies of the whole pass are written together: the frames of one read cost one write.
-    const pieces: Uint8Array[] = [];
-    let fatal: string | undefined;
+    const pieces = this.#pieces;
+    this.#fatal = undefined;
     try {
       for (;;) {
         const decoded = this.#decodeSome();
-        const taken = this.#take(pieces);
-        this.#sent += taken.slots;
-        fatal = taken.fatal;
-        if (fatal !== undefined || (decoded === 0 && taken.slots === 0)) break;
+        const slots = this.#take();
+        this.#sent += slots;
+        if (this.#fatal !== undefined || (decoded === 0 && slots === 0)) break;
       }
     } finally {
       this.#pumping = false;
     }
-    writePieces((b) => this.ctx.write(b), pieces);
+    const fatal = this.#fatal;
+    // Emptied before writing: a write may re-enter #pump, which fills the array anew.
+    if (pieces.length === 1) {
+      const only = pieces[0]!; // the common case: one reply, no batch
+      pieces.length = 0;
+      this.ctx.write(only);
+    } else if (pieces.length > 1) {
+      const batch = pieces.slice();
+      pieces.length = 0;
+      writePieces((b) => this.ctx.write(b), batch);
+    }
     if (this.#done) return; // the connection closed under a write
     if (fatal !== undefined) {
       this.#done = true;
@@ -285,33 +300,38 @@ class FramedSession<In, Out> implements Session {
    * The wire form of one slot's reply. A reply the encoder refuses is logged and replaced
    * by the internal-error reply (if any), and the connection fails: only this connection.
    */
-  #encode(slot: Slot<Out>, pieces: Uint8Array[]): string | undefined {
+  #encode(slot: Slot<Out>): string | undefined {
     if (slot.reply === undefined && slot.fatal !== undefined) return slot.fatal; // nothing to send
-    const mine: Uint8Array[] = [];
+    const pieces = this.#pieces;
+    const mark = pieces.length;
     try {
-      this.#encoder.encode(slot.reply as Out, (b) => void mine.push(b));
-      pieces.push(...mine);
+      this.#encoder.encode(slot.reply as Out, this.#out);
       return slot.fatal;
     } catch (err) {
+      pieces.length = mark; // what the encoder gave before it threw is not sent
       const message = `reply could not be encoded: ${messageOf(err)}`;
       this.ctx.log.error(`${this.o.name} reply could not be encoded`, { conn: this.ctx.id, error: message });
       const fallback = this.o.onInternalError?.(err, this.ctx);
-      if (fallback !== undefined) this.#encoder.encode(fallback, (b) => void pieces.push(b));
+      if (fallback !== undefined) this.#encoder.encode(fallback, this.#out);
       return message;
     }
   }
 
   /**
-   * Encodes every ready reply at the head of the line, in order, into `pieces`; stops after
-   * one that closes the connection (its reason is returned).
+   * Encodes every ready reply at the head of the line, in order, into the pass's pieces;
+   * stops after one that closes the connection (its reason goes to #fatal). Returns how
+   * many slots it took.
    */
-  #take(pieces: Uint8Array[]): { slots: number; fatal?: string } {
+  #take(): number {
     let slots = 0;
     while (this.#pending.peek()?.ready) {
       slots++;
-      const fatal = this.#encode(this.#pending.shift()!, pieces);
-      if (fatal !== undefined) return { slots, fatal };
+      const fatal = this.#encode(this.#pending.shift()!);
+      if (fatal !== undefined) {
+        this.#fatal = fatal;
+        return slots;
+      }
     }
-    return { slots };
+    return slots;
   }
 }

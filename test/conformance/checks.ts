@@ -3,6 +3,7 @@
 // self-check.test.ts runs some against deliberately broken adapters and expects failure.
 // check-kit.ts has what they are written with; each checks-*.ts file covers one concept.
 import type { Check } from "./check-kit.ts";
+import { bufferChecks } from "./checks-buffers.ts";
 import { connectionEndChecks } from "./checks-connection-end.ts";
 import { dataFlowChecks } from "./checks-data-flow.ts";
 import { endpointChecks } from "./checks-endpoints.ts";
@@ -17,4 +18,5 @@ export const checks: Record<string, Check> = {
   ...failureChecks,
   ...endpointChecks,
   ...errorVoiceChecks,
+  ...bufferChecks,
 };

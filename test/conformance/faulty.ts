@@ -240,3 +240,15 @@ export function drainsAfterEnd(inner: Transport): Transport {
     },
   }));
 }
+
+/** Hands out every chunk as a view at the start of a fresh 256 KiB buffer (a read buffer pinned by its view). */
+export function pinsReadBuffers(inner: Transport): Transport {
+  return wrapTransport(inner, () => ({}), (h) => ({
+    ...h,
+    data: (c, b) => {
+      const big = new Uint8Array(Math.max(256 * 1024, b.length * 2));
+      big.set(b);
+      h.data(c, big.subarray(0, b.length));
+    },
+  }));
+}

@@ -18,6 +18,7 @@ import {
   leaksRawErrors,
   losesCloseErrors,
   neverSignalsBackpressure,
+  pinsReadBuffers,
   stopsListeningAfterAClose,
   throwsOnWriteAfterClose,
 } from "./faulty.ts";
@@ -119,6 +120,12 @@ const cases: [string, (t: Transport) => Transport, string, RegExp][] = [
     drainsAfterEnd,
     "after end() no drain fires, and after close() nothing but one close",
     /^after end\(\): events (data,)?drain(,data)?(,end)?,close, want no drain$/,
+  ],
+  [
+    "hands out views pinning large read buffers",
+    pinsReadBuffers,
+    "data chunks do not pin read buffers much larger than themselves",
+    /^a \d+-byte chunk was a view of a \d+-byte buffer \(pins more than \d+ extra bytes\)$/,
   ],
 ];
 

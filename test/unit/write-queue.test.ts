@@ -74,3 +74,28 @@ test("thousands of one-byte writes drained one at a time keep their order", () =
   }
   expect(q.isEmpty).toBe(true);
 });
+
+test("a slow reader taking a little of a merged head at a time: every byte is copied at most once", () => {
+  // Deno's settings (merge everything up to 64 KiB); the kernel takes 64 bytes per write
+  // while 100-byte writes keep coming, so the queue grows behind a merged head.
+  const q = new WriteQueue({ below: 64 * 1024, max: 64 * 1024 });
+  const sent: number[] = []; // every byte pushed, in order
+  let taken = 0; // how many of them the "kernel" took
+  const takeSome = (max: number) => {
+    const piece = q.next();
+    const n = Math.min(max, piece.length);
+    expect(Array.from(piece.subarray(0, n))).toEqual(sent.slice(taken, taken + n));
+    q.consume(n);
+    taken += n;
+  };
+  for (let i = 0; i < 3000; i++) {
+    const b = pattern(100, i);
+    q.push(b);
+    for (const x of b) sent.push(x);
+    if (i % 2 === 0) takeSome(64);
+  }
+  while (!q.isEmpty) takeSome(4096);
+  expect(taken).toBe(sent.length);
+  expect(q.copiedBytes).toBeGreaterThan(0); // merging happened
+  expect(q.copiedBytes).toBeLessThanOrEqual(sent.length);
+});

@@ -1,0 +1,150 @@
+// Turns the paired runs of bench/run.mjs into the markdown tables of docs/benchmarks.md:
+// ratios are taken within each paired run, then the median (min–max) over the runs.
+import { readFileSync, writeFileSync } from "node:fs";
+
+const BEGIN = "<!-- bench:begin (written by bench/run.mjs) -->";
+const END = "<!-- bench:end -->";
+
+/** Replaces the marked region of the doc at `path` with `tables`. */
+export function writeDocs(path, tables) {
+  const text = readFileSync(path, "utf8");
+  const a = text.indexOf(BEGIN), b = text.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`${path} lacks the markers ${BEGIN} ... ${END}`);
+  writeFileSync(path, text.slice(0, a + BEGIN.length) + "\n" + tables + "\n" + text.slice(b));
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
+/** "median (min–max)" of one value over the runs. */
+function spread(xs, d = 2) {
+  const ok = xs.filter(Number.isFinite);
+  if (ok.length === 0) return "n/a";
+  if (ok.length === 1) return fmt(ok[0], d);
+  return `${fmt(median(ok), d)} (${fmt(Math.min(...ok), d)}–${fmt(Math.max(...ok), d)})`;
+}
+
+export function renderTables(meta, runs) {
+  const val = (run, g, k) => run[`${g}|${k}`]?.value;
+  const ratios = (g1, k1, g2, k2) => runs.map((r) => val(r, g1, k1) / val(r, g2, k2));
+  const med = (g, k) => median(runs.map((r) => val(r, g, k)).filter(Number.isFinite));
+  const lines = [];
+  const P = meta.params;
+  lines.push(
+    `Measured ${meta.date}${meta.quick ? " (**BENCH_QUICK**: one short run, a sanity check only)" : ""}: ` +
+      `${runs.length} paired run(s), Node ${meta.versions.node}, Deno ${meta.versions.deno}, Bun ${meta.versions.bun}, ` +
+      `Python ${meta.versions.python}; ${meta.minutes} minutes. Ratios are switchboard / reference, ` +
+      `median (min–max) of the paired runs; CPU: lower is better, throughput: higher is better.`,
+    "",
+    `| runtime | echo server CPU per request vs hand-written | stream 8×64 KiB throughput vs hand-written | idle memory per connection (vs hand-written) | CPU per new connection vs hand-written | lp:u32 echo CPU vs plain echo | app CPU per request vs Python selectors | echo CPU per request vs C epoll |`,
+    "|---|---|---|---|---|---|---|---|",
+  );
+  const rts = meta.runtimes;
+  for (const rt of rts) {
+    const idleKb = spread(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024), 1).replace(/^([\d.]+)/, "$1 KB");
+    lines.push(
+      `| ${rt} | ${spread(ratios(`${rt}/echo`, `${rt}:sb`, `${rt}/echo`, `${rt}:hand`))} | ${
+        spread(ratios(`${rt}/stream`, `${rt}:sb`, `${rt}/stream`, `${rt}:hand`))
+      } | ${idleKb}; ratio ${spread(ratios(`${rt}/idle`, `${rt}:sb`, `${rt}/idle`, `${rt}:hand`))} | ${
+        spread(ratios(`${rt}/connect`, `${rt}:sb`, `${rt}/connect`, `${rt}:hand`))
+      } | ${spread(ratios(`${rt}/echo`, `${rt}:sb-lp`, `${rt}/echo`, `${rt}:sb`))} | ${
+        spread(ratios("app", `${rt}:sb-app`, "app", "python"))
+      } | ${spread(ratios(`${rt}/echo`, `${rt}:sb`, `${rt}/echo`, "c"))} |`,
+    );
+  }
+
+  lines.push(
+    "",
+    "Absolute medians (they drift with the machine; the ratios above are what to compare):",
+    "",
+    "| server | echo µs CPU/request | lp:u32 µs CPU/request | app µs CPU/request | stream MiB/s | idle bytes/conn | µs CPU per connection (conns/s) |",
+    "|---|---|---|---|---|---|---|",
+  );
+  const connRate = (g, k) => median(runs.map((r) => r[`${g}|${k}`]?.per_s).filter(Number.isFinite));
+  for (const rt of rts) {
+    for (const who of ["hand", "sb"]) {
+      const k = `${rt}:${who}`;
+      lines.push(
+        `| ${rt} ${who === "sb" ? "switchboard" : "hand-written"} | ${fmt(med(`${rt}/echo`, k), 1)} | ${
+          who === "sb" ? fmt(med(`${rt}/echo`, `${rt}:sb-lp`), 1) : ""
+        } | ${who === "sb" ? fmt(med("app", `${rt}:sb-app`), 1) : ""} | ${fmt(med(`${rt}/stream`, k), 0)} | ${
+          fmt(med(`${rt}/idle`, k), 0)
+        } | ${fmt(med(`${rt}/connect`, k), 1)} (${fmt(connRate(`${rt}/connect`, k), 0)}) |`,
+      );
+    }
+  }
+  lines.push(`| C epoll | ${fmt(med(`${rts[0]}/echo`, "c"), 1)} | | | | | |`);
+  lines.push(`| Python selectors (app) | | | ${fmt(med("app", "python"), 1)} | | | |`);
+
+  // Open-loop runs must keep up with the offered load, or CPU per request is not at equal load.
+  const behind = [];
+  for (const [i, r] of runs.entries()) {
+    for (const [k, m] of Object.entries(r)) {
+      if (m.kept_up !== undefined && m.kept_up < 0.95) {
+        behind.push(`${k} (run ${i + 1}: ${fmt(m.kept_up * 100, 0)}%)`);
+      }
+    }
+  }
+  lines.push(
+    "",
+    behind.length
+      ? `**Did not keep up with the offered load** (replies below 95% of requests sent; CPU per request there is not at equal load): ${
+        behind.join(", ")
+      }.`
+      : `Every open-loop server answered at least 95% of the offered load (${P.rate} requests/s echo, ${P.appRate} requests/s app, ${P.conns} connections).`,
+  );
+
+  const cap = runs.map((r) => r["capacity|c"]).filter(Boolean);
+  lines.push(
+    "",
+    `Load generator capacity (bench/gen.mjs on Node, one core, closed loop of 64 B round trips over ${P.conns} connections against the C server): ` +
+      `${fmt(median(cap.map((c) => c.value)), 0)} round trips/s, ${
+        fmt(median(cap.map((c) => c.gen_us)), 1)
+      } µs generator CPU per request ` +
+      `(the C server: ${fmt(median(cap.map((c) => c.server_us)), 1)} µs).`,
+  );
+
+  lines.push(
+    "",
+    "Targets (issue 10), judged on the medians above:",
+    "",
+    "| target | " + rts.join(" | ") + " |",
+    "|---|" + rts.map(() => "---|").join(""),
+  );
+  const judge = (f, limit, higher = false) =>
+    rts.map((rt) => {
+      const m = median(f(rt).filter(Number.isFinite));
+      if (!Number.isFinite(m)) return "n/a";
+      const ok = higher ? m >= limit : m <= limit;
+      return `${fmt(m)} ${ok ? "met" : "**not met**"}`;
+    });
+  const row = (name, cells) => lines.push(`| ${name} | ${cells.join(" | ")} |`);
+  row(
+    "echo CPU/request ≤ 1.05× hand-written",
+    judge((rt) => ratios(`${rt}/echo`, `${rt}:sb`, `${rt}/echo`, `${rt}:hand`), 1.05),
+  );
+  row(
+    "stream throughput ≥ 0.95× hand-written",
+    judge((rt) => ratios(`${rt}/stream`, `${rt}:sb`, `${rt}/stream`, `${rt}:hand`), 0.95, true),
+  );
+  row(
+    "CPU per new connection ≤ 1.2×",
+    judge((rt) => ratios(`${rt}/connect`, `${rt}:sb`, `${rt}/connect`, `${rt}:hand`), 1.2),
+  );
+  row(
+    "idle memory per connection ≤ 2 KB (Bun), 8 KB (Node, Deno)",
+    rts.map((rt) => {
+      const kb = median(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024));
+      const lim = rt === "bun" ? 2 : 8;
+      return `${fmt(kb, 1)} KB ${kb <= lim ? "met" : "**not met**"}`;
+    }),
+  );
+  row(
+    "lp:u32 echo ≤ 1.15× plain echo",
+    judge((rt) => ratios(`${rt}/echo`, `${rt}:sb-lp`, `${rt}/echo`, `${rt}:sb`), 1.15),
+  );
+  row("app CPU/request ≤ 0.5× Python", judge((rt) => ratios("app", `${rt}:sb-app`, "app", "python"), 0.5));
+  return lines.join("\n");
+}

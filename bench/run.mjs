@@ -1,0 +1,225 @@
+#!/usr/bin/env node
+// The benchmark method (docs/benchmarks.md): servers pinned to core 0, the load generator
+// (bench/gen.mjs) to core 1; server CPU from /proc over the measured window at equal
+// offered load; closed loop for throughput and connection set-up; paired runs alternating
+// which server goes first; medians with min–max. Rewrites the marked region of
+// docs/benchmarks.md.
+//   npm run bench            full run (3 paired runs; about 10 minutes)
+//   BENCH_QUICK=1 npm run bench   one short run, a sanity check (about 2 minutes)
+// Env: BENCH_REPS, BENCH_RUNTIMES (e.g. "node,bun"), BENCH_ONLY (a regex of group ids, e.g.
+// "bun/echo|app"), BENCH_NO_WRITE=1 (print only; implied by BENCH_ONLY).
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
+import { renderTables, writeDocs } from "./lib/report.mjs";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const quick = process.env.BENCH_QUICK === "1";
+const P = {
+  reps: Number(process.env.BENCH_REPS ?? (quick ? 1 : 3)),
+  warmup: quick ? 0.5 : 1,
+  seconds: quick ? 2 : 4,
+  conns: 100,
+  rate: 20_000,
+  appRate: 5_000,
+  idleConns: quick ? 300 : 1000,
+  streamConns: 8,
+  connectConcurrency: 20,
+};
+const runtimes = (process.env.BENCH_RUNTIMES ?? "node,deno,bun").split(",");
+const gen = join(root, "bench/gen.mjs");
+const bin = (n) => join(root, "node_modules/.bin", n);
+const hardStop = setTimeout(() => {
+  console.error("bench: gave up after 25 minutes");
+  killAll();
+  process.exit(1);
+}, 25 * 60_000);
+hardStop.unref();
+
+// ---- preparation: tools, dist/, the C baseline ----
+requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
+requireTool("gcc", "to build the C baseline bench/baseline/epoll-echo.c");
+requireTool("python3", "to run the app protocol reference bench/baseline/app-server.py");
+const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+if (build.status !== 0) throw new Error("building dist/ failed");
+const cEcho = join(mkdtempSync(join(tmpdir(), "sb-bench-")), "epoll-echo");
+const cc = spawnSync("gcc", ["-O2", "-o", cEcho, join(root, "bench/baseline/epoll-echo.c")], { stdio: "inherit" });
+if (cc.status !== 0) throw new Error("gcc could not build bench/baseline/epoll-echo.c");
+
+const listen = ["--listen", "127.0.0.1:0"];
+const sbCmd = {
+  node: (a) => [process.execPath, [join(root, "dist/adapters/node/main.js"), "serve", ...listen, ...a]],
+  deno: (a) => [bin("deno"), ["run", "-A", join(root, "adapters/deno/main.ts"), "serve", ...listen, ...a]],
+  bun: (a) => [bin("bun"), [join(root, "adapters/bun/main.ts"), "serve", ...listen, ...a]],
+};
+const handCmd = {
+  node: [process.execPath, [join(root, "bench/baseline/node-echo.mjs")]],
+  deno: [bin("deno"), ["run", "-A", join(root, "bench/baseline/deno-echo.ts")]],
+  bun: [bin("bun"), [join(root, "bench/baseline/bun-echo.ts")]],
+};
+const servers = {
+  c: [cEcho, []],
+  python: ["python3", [join(root, "bench/baseline/app-server.py")]],
+};
+for (const rt of ["node", "deno", "bun"]) {
+  servers[`${rt}:hand`] = handCmd[rt];
+  servers[`${rt}:sb`] = sbCmd[rt]([]);
+  servers[`${rt}:sb-lp`] = sbCmd[rt](["--framing", "lp:u32"]);
+  servers[`${rt}:sb-app`] = sbCmd[rt](["--service", "app"]);
+}
+
+// ---- scenarios: each starts the server, measures, stops it ----
+const limit = (extra = 60) => (P.warmup + P.seconds + extra) * 1000;
+
+/** Server CPU seconds between the generator's start and end lines. */
+async function windowCpu(server, args) {
+  let c0 = 0, c1 = 0;
+  const result = await runGenerator(gen, args, limit(), (line) => {
+    if (line === "start") c0 = cpuSeconds(server.pid);
+    if (line === "end") c1 = cpuSeconds(server.pid);
+  });
+  if (result.errors) throw new Error(`${server.label}: ${result.errors} connection errors`);
+  return { cpu: c1 - c0, result };
+}
+
+async function withServer(key, fn) {
+  const s = await startServer(servers[key], key);
+  try {
+    return await fn(s);
+  } finally {
+    await stopServer(s);
+  }
+}
+
+const scenarios = {
+  /** Open loop at `rate` requests/s: server CPU microseconds per reply. */
+  rate: (rate) => (key) =>
+    withServer(key, async (s) => {
+      const kind = key.endsWith(":sb-lp") ? "lp" : key.endsWith(":sb-app") || key === "python" ? "app" : "echo";
+      const args = [
+        "rate",
+        kind,
+        "127.0.0.1",
+        String(s.port),
+        String(P.conns),
+        String(rate),
+        String(P.warmup),
+        String(P.seconds),
+      ];
+      const { cpu, result } = await windowCpu(s, args);
+      const offered = rate * result.seconds;
+      return { value: (cpu / result.replies) * 1e6, kept_up: result.replies / offered };
+    }),
+  /** Closed loop, 8 connections of 64 KiB writes: MiB/s echoed. */
+  stream: (key) =>
+    withServer(key, async (s) => {
+      const args = [
+        "stream",
+        "127.0.0.1",
+        String(s.port),
+        String(P.streamConns),
+        String(P.warmup),
+        String(P.seconds),
+        "65536",
+      ];
+      const { result } = await windowCpu(s, args);
+      return { value: result.mib_per_s };
+    }),
+  /** Closed loop of connect, 64 B round trip, close: server CPU microseconds per connection. */
+  connect: (key) =>
+    withServer(key, async (s) => {
+      const args = [
+        "connect",
+        "127.0.0.1",
+        String(s.port),
+        String(P.connectConcurrency),
+        String(P.warmup),
+        String(P.seconds),
+      ];
+      const { cpu, result } = await windowCpu(s, args);
+      return { value: (cpu / result.connections) * 1e6, per_s: result.per_s };
+    }),
+  /** RSS growth per idle connection (each served one 64 B round trip), in bytes. */
+  idle: (key) =>
+    withServer(key, async (s) => {
+      await runGenerator(gen, ["idle", "127.0.0.1", String(s.port), "20"], 60_000, (l, g) =>
+        l === "ready" && g.stdin.end());
+      const before = rssBytes(s.pid);
+      let after = 0;
+      await runGenerator(gen, ["idle", "127.0.0.1", String(s.port), String(P.idleConns)], 120_000, (line, g) => {
+        if (line !== "ready") {
+          return;
+        }
+        // Let the server settle (read buffers shrink after the first exchange), then sample.
+        setTimeout(() => {
+          after = rssBytes(s.pid);
+          g.stdin.end();
+        }, 1000);
+      });
+      return { value: (after - before) / P.idleConns };
+    }),
+  /** Closed-loop 64 B round trips against the C server: the generator's own capacity. */
+  capacity: (key) =>
+    withServer(key, async (s) => {
+      const args = ["pingpong", "127.0.0.1", String(s.port), String(P.conns), String(P.warmup), String(P.seconds)];
+      const { cpu, result } = await windowCpu(s, args);
+      return { value: result.rps, gen_us: result.gen_cpu_us_per_req, server_us: (cpu / result.round_trips) * 1e6 };
+    }),
+};
+
+// The groups measured in every paired run: one scenario, several servers, in alternating order.
+const groups = [];
+for (const rt of runtimes) {
+  // Plain echo, lp:u32 framed echo and the hand-written and C servers at the same offered load.
+  groups.push({ id: `${rt}/echo`, run: scenarios.rate(P.rate), keys: [`${rt}:hand`, `${rt}:sb`, `${rt}:sb-lp`, "c"] });
+  groups.push({ id: `${rt}/stream`, run: scenarios.stream, keys: [`${rt}:hand`, `${rt}:sb`] });
+  groups.push({ id: `${rt}/idle`, run: scenarios.idle, keys: [`${rt}:hand`, `${rt}:sb`] });
+  groups.push({ id: `${rt}/connect`, run: scenarios.connect, keys: [`${rt}:hand`, `${rt}:sb`] });
+}
+groups.push({ id: "app", run: scenarios.rate(P.appRate), keys: ["python", ...runtimes.map((rt) => `${rt}:sb-app`)] });
+groups.push({ id: "capacity", run: scenarios.capacity, keys: ["c"] });
+
+// BENCH_ONLY=REGEX keeps only the matching groups (e.g. "node/echo"): to check one change with repeated paired runs.
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;
+if (only) groups.splice(0, groups.length, ...groups.filter((g) => only.test(g.id)));
+const started = Date.now();
+const runs = []; // one object per rep: { "group|key": measurement }
+for (let rep = 0; rep < P.reps; rep++) {
+  const got = {};
+  for (const g of groups) {
+    const keys = rep % 2 === 0 ? g.keys : [...g.keys].reverse();
+    for (const key of keys) {
+      const m = await g.run(key);
+      got[`${g.id}|${key}`] = m;
+      console.error(`rep ${rep + 1}/${P.reps} ${g.id} ${key}: ${JSON.stringify(m)}`);
+    }
+  }
+  runs.push(got);
+}
+
+const meta = {
+  date: new Date().toISOString().slice(0, 10),
+  quick,
+  params: P,
+  runtimes,
+  versions: {
+    node: process.version.slice(1),
+    deno: spawnSync(bin("deno"), ["--version"], { encoding: "utf8" }).stdout.split(/\s+/)[1],
+    bun: spawnSync(bin("bun"), ["--version"], { encoding: "utf8" }).stdout.trim(),
+    python: spawnSync("python3", ["--version"], { encoding: "utf8" }).stdout.trim().split(" ")[1],
+  },
+  minutes: ((Date.now() - started) / 60_000).toFixed(1),
+};
+const rawPath = join(tmpdir(), `switchboard-bench-${Date.now()}.json`);
+writeFileSync(rawPath, JSON.stringify({ meta, runs }, null, 2));
+const tables = renderTables(meta, runs);
+console.log(tables);
+console.error(`raw measurements: ${rawPath}`);
+if (process.env.BENCH_NO_WRITE !== "1" && !only) {
+  writeDocs(join(root, "docs/benchmarks.md"), tables);
+  console.error("docs/benchmarks.md updated");
+}
+clearTimeout(hardStop);
