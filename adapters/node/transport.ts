@@ -20,6 +20,8 @@ import {
 } from "../../src/transport.ts";
 import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
+import * as tls from "node:tls";
+import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
 type ErrnoError = Error & { code?: string };
 
@@ -43,6 +45,9 @@ class NodeConn implements Conn {
   #salvaged = false;
   /** close() was called: the handler gets no more data, end or drain, only its close. */
   #closing = false;
+  /** TLS connections: the handshake state, and the TCP socket under the TLSSocket (for abort). */
+  tls: NodeTlsState | undefined;
+  raw: net.Socket | undefined;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -116,7 +121,7 @@ class NodeConn implements Conn {
   attach(): void {
     const { socket, handler } = this;
     socket.on("error", (err) => {
-      this.#error ??= connError(err);
+      this.#error ??= this.tls ? tlsConnError(err) : connError(err);
     });
     socket.on("data", (chunk: Buffer) => {
       if (this.#closing) return;
@@ -145,7 +150,10 @@ class NodeConn implements Conn {
    */
   #abort(): void {
     // resetAndDestroy() throws ERR_INVALID_HANDLE_TYPE on a unix socket (no RST there).
-    if (this.socket.writableEnded || this.local.transport === "unix") this.socket.destroy();
+    if (this.raw) { // a TLSSocket has no TCP handle of its own to reset: reset the one below
+      if (!this.raw.destroyed && !this.raw.writableEnded) this.raw.resetAndDestroy();
+      this.socket.destroy();
+    } else if (this.socket.writableEnded || this.local.transport === "unix") this.socket.destroy();
     else this.socket.resetAndDestroy();
   }
 
@@ -254,8 +262,15 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
+  const tlsServer = opts.tls && addr.transport === "tcp" ? new NodeTlsServer(opts.tls) : undefined;
   const server = net.createServer({ allowHalfOpen: true, highWaterMark }, (socket) => {
-    new NodeConn(socket, unixPath, handler).attach();
+    if (!tlsServer) return new NodeConn(socket, unixPath, handler).attach();
+    // Opened at TCP accept: the handshake runs inside the connection's life (DESIGN.md §7).
+    const wrapped = tlsServer.wrap(socket, highWaterMark);
+    const conn = new NodeConn(wrapped.socket, undefined, handler);
+    conn.tls = wrapped.state;
+    conn.raw = socket;
+    conn.attach();
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (err: ErrnoError) => {
@@ -284,6 +299,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   return {
     addr: boundAddr,
     reusePort,
+    ...(tlsServer ? { reloadTls: (t: Parameters<NodeTlsServer["reload"]>[0]) => tlsServer.reload(t) } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
@@ -298,6 +314,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (opts.tls && addr.transport === "tcp") return connectTls(opts, addr, opts.tls, handler);
   return new Promise<Conn>((resolve, reject) => {
     const socket = addr.transport === "unix"
       ? net.connect(
@@ -335,4 +352,50 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   });
 }
 
-export const nodeTransport: Transport = { runtime: "node", listen, connect };
+/** connect() over TLS: resolves after the handshake and the server's certificate passed. */
+function connectTls(
+  opts: ConnectOptions,
+  addr: Addr & { transport: "tcp" },
+  t: NonNullable<ConnectOptions["tls"]>,
+  handler: ConnHandler,
+): Promise<Conn> {
+  const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  return new Promise<Conn>((resolve, reject) => {
+    // Our own TCP socket under the TLS one: abort() resets it (a TLSSocket has no TCP handle).
+    const raw = net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true });
+    const socket = tls.connect(
+      { ...clientOptions(addr, t), socket: raw, allowHalfOpen: true, highWaterMark } as tls.ConnectionOptions,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let tcpUp = false;
+    const fail = (err: ConnectError) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    raw.once("connect", () => tcpUp = true);
+    raw.once("error", (err) => socket.destroy(err)); // a refused connect reaches the TLS socket's error
+    const onError = (err: Error) =>
+      fail(tcpUp ? tlsConnectError(addr, t, err) : new ConnectError(addr, nodeNetCode(err), rawDetail(err)));
+    socket.once("error", onError);
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => fail(new ConnectError(addr, "ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
+    }
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      socket.off("error", onError);
+      const conn = new NodeConn(socket, undefined, handler);
+      conn.raw = raw;
+      conn.tls = new NodeTlsState();
+      conn.tls.established = true;
+      conn.tls.alpn = typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : undefined;
+      conn.attach();
+      resolve(conn);
+    });
+  });
+}
+
+export const nodeTransport: Transport = { runtime: "node", listen, connect, tlsSupport: NODE_TLS_SUPPORT };
