@@ -6,7 +6,7 @@
 
 import type { Addr } from "./transport.ts";
 import { formatAddr } from "./addr.ts";
-import { isTlsCode, tlsReason } from "./tls.ts";
+import { isTlsCode, tlsDetail, tlsReason } from "./tls.ts";
 
 /** The sentence for each code the contract reports (docs/architecture.md lists them too); exported as NET_ERROR_SENTENCES. */
 export const SENTENCES = {
@@ -110,7 +110,8 @@ export class ListenError extends NetError {
 export class ConnError extends NetError {
   override name = "ConnError";
   constructor(code: NetErrorCode, detail?: string) {
-    super(code, netReason(code, detail));
+    // A TLS failure keeps the runtime's reason: it is what tells a wrong version from garbage.
+    super(code, code === "ETLS" ? tlsReason(code, undefined, tlsDetail(detail)) : netReason(code, detail));
   }
 }
 
@@ -127,7 +128,7 @@ export class FileError extends NetError {
 
 function reasonWith(code: NetErrorCode, detail: string | undefined): string {
   if (isTlsCode(code)) {
-    return tlsReason(code, code === "ETLS" ? undefined : detail, code === "ETLS" ? detail : undefined);
+    return tlsReason(code, code === "ETLS" ? undefined : detail, code === "ETLS" ? tlsDetail(detail) : undefined);
   }
   if (code === "ETIMEDOUT" && detail) return `${detail} (${code})`;
   return netReason(code, detail);

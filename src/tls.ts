@@ -87,3 +87,14 @@ export function tlsReason(code: TlsErrorCode, name?: string, detail?: string): s
       return `tls: handshake failed${detail ? `: ${detail}` : ""} (${code})`;
   }
 }
+
+/**
+ * The useful words of a TLS library's message: OpenSSL's "...:SSL routines:ssl3_get_record:
+ * wrong version number" becomes "wrong version number"; one line, bounded.
+ */
+export function tlsDetail(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const ssl = /SSL routines:(?:[^:\n]*:)?([^:\n]+)/.exec(raw);
+  const text = (ssl ? ssl[1]! : raw).replace(/\s+/g, " ").trim();
+  return text.length > 160 ? `${text.slice(0, 157)}...` : text;
+}

@@ -36,6 +36,7 @@ import { DataFileError, DEFAULT_MAX_DATA, loadDataFile, MAX_DATA_LIMIT } from ".
 import { describeFailure } from "./failure.ts";
 import type { Command } from "./command.ts";
 import { StopSignals } from "../server/stop-signals.ts";
+import { checkServeTlsFlags, reloadOnSighup, serveTlsOptions, TLS_SERVE_FLAGS } from "./tls-serve.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -44,6 +45,7 @@ const DURATION_FLAGS = [
   ["linger-timeout", "lingerMs", "after our FIN, wait this long for the peer's"],
   ["drain-timeout", "drainMs", "on SIGTERM/SIGINT, cut connections still busy after this"],
   ["keepalive", "keepAliveMs", "TCP keepalive: probe a silent peer after this long (finds vanished hosts)"],
+  ["handshake-timeout", "handshakeMs", "TLS: the handshake must finish this long after the TCP accept"],
 ] as const;
 
 const flags: FlagSpec[] = [
@@ -131,6 +133,7 @@ const flags: FlagSpec[] = [
     kind: "boolean",
     help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
   },
+  ...TLS_SERVE_FLAGS,
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
   {
     name: "log-level",
@@ -157,6 +160,7 @@ ${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}
 Examples:
   switchboard serve --service echo --framing lp:u32 --listen :9000
   switchboard serve --service app --data words.json
+  switchboard serve --listen :7443 --tls-cert cert.pem --tls-key key.pem   (SIGHUP reloads them)
 
 Options:
 ${formatFlags(flags)}
@@ -234,6 +238,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
 
   const addrs = (p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   checkDuplicates(addrs);
+  const tlsOn = checkServeTlsFlags(rt, p, addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
@@ -252,10 +257,12 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
     enumFlag<LogLevel>(p, "log-level", ["debug", "info", "warn", "error"]),
   );
   const service = await createService(rt, p, entry, options.maxFrame!, maxData, log);
+  const tls = tlsOn ? await serveTlsOptions(rt, p) : undefined; // files read now: a bad one exits 1
   const server = new Server({ transport, service, options, log, openFileLimit: host.openFileLimit() });
 
   const reusePort = has(p, "reuse-port");
-  const listeners = await server.listenAll(addrs, { reusePort }); // none bound on failure: exit 1
+  const listeners = await server.listenAll(addrs, { reusePort, ...(tls ? { tls: tls.options } : {}) }); // none bound on failure: exit 1
+  if (tls) reloadOnSighup(rt, tls, listeners, log);
   for (const l of listeners) {
     if (reusePort && !l.reusePort && l.addr.transport === "tcp") {
       log.warn("--reuse-port is not supported here; listening without it", {
@@ -267,6 +274,7 @@ async function serve(rt: Runtime, argv: readonly string[]): Promise<number> {
       addr: formatAddr(l.addr),
       service: entry.name,
       framing: one(p, "framing"),
+      tls: tls ? `TLS ${tls.options.minVersion}+` : undefined,
       runtime: host.runtime,
     });
   }

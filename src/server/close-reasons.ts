@@ -18,7 +18,9 @@ export type PolicyReason =
   | "linger-timeout"
   | "linger-discard"
   | "drain-timeout"
-  | "protocol-error";
+  | "protocol-error"
+  // A TLS connection whose handshake did not finish within handshakeMs of its TCP accept.
+  | "handshake-timeout";
 
 export const TOTALS_MESSAGE = "policy close totals";
 

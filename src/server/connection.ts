@@ -10,6 +10,7 @@ import type { CloseCounters, PolicyReason } from "./close-reasons.ts";
 import type { ServerOptions } from "./options.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";
 import { SendStall } from "./send-stall.ts";
+import { handshakeOverdue } from "./handshake-deadline.ts";
 
 /**
  * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
@@ -236,6 +237,9 @@ export class ServerConnection {
   checkDeadlines(now: number): void {
     if (this.conn.closed) return;
     const o = this.host.options;
+    if (handshakeOverdue(this.conn, this.#openedAt, now, o.handshakeMs)) {
+      return this.closeByPolicy("handshake-timeout", true);
+    }
     const queued = this.conn.queued;
     const sent = this.#written - queued;
     if (sent > this.#lastSent) {
