@@ -67,10 +67,17 @@ export class NodeTlsServer {
         ...(o.alpn ? { ALPNProtocols: o.alpn } : {}),
       },
     );
-    ts.once("secure", () => {
-      // A bare TLSSocket (no tls.Server) does not refuse an unauthorized client itself.
-      if (o.clientAuth === "require" && !ts.authorized) {
-        ts.destroy(Object.assign(new Error("client certificate missing or not trusted"), { code: "ECERTREFUSED" }));
+    // First in line, before node:tls's own check (which closes with a plain FIN): an
+    // untrusted client certificate gets a reset, so the client cannot take the refusal for a
+    // clean end (OpenSSL sends no alert: Node verifies client certificates after the handshake).
+    ts.prependOnceListener("secure", () => {
+      // node:tls sets `authorized` only after this listener: ask the handshake's verdict directly.
+      const verdict = (ts as unknown as { _handle?: { verifyError?(): Error | null } })._handle?.verifyError?.();
+      if (o.clientAuth === "require" && verdict) {
+        const why = `: ${(verdict as Error & { code?: string }).code ?? verdict.message}`;
+        // The reason first (the connection's error listener records it), then the reset.
+        ts.emit("error", Object.assign(new Error(`client certificate not trusted${why}`), { code: "ETLSCLIENT" }));
+        socket.resetAndDestroy(); // the TLS socket closes with it (destroying both crashes Node 20)
         return;
       }
       state.established = true;
@@ -84,8 +91,8 @@ export class NodeTlsServer {
 export function nodeTlsCode(err: unknown): NetErrorCode {
   const code = (err as { code?: string } | undefined)?.code ?? "";
   switch (code) {
-    case "ECERTREFUSED":
-      return "ECERTREFUSED";
+    case "ETLSCLIENT": // a server refusing a client's certificate: a handshake failure in its log
+      return "ETLS";
     case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
     case "UNABLE_TO_GET_ISSUER_CERT":
     case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
