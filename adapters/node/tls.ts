@@ -36,6 +36,8 @@ function secureContext(o: TlsServerOptions): tls.SecureContext {
 export class NodeTlsState implements TlsConnState {
   established = false;
   alpn: string | undefined;
+  /** Called once the handshake passed (the connection then hands over what it held back). */
+  onEstablished: (() => void) | undefined;
 }
 
 /** The server side: wraps accepted sockets; `reload` swaps what new ones get. */
@@ -82,6 +84,7 @@ export class NodeTlsServer {
       }
       state.established = true;
       state.alpn = typeof ts.alpnProtocol === "string" ? ts.alpnProtocol : undefined;
+      state.onEstablished?.();
     });
     return { socket: ts, state };
   }

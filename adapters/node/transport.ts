@@ -48,6 +48,12 @@ class NodeConn implements Conn {
   /** TLS connections: the handshake state, and the TCP socket under the TLSSocket (for abort). */
   tls: NodeTlsState | undefined;
   raw: net.Socket | undefined;
+  /**
+   * TLS server side: bytes that arrived before the handshake's verdict. node:tls emits
+   * 'secure' (where a client certificate is judged) only after the data that came with the
+   * client's last handshake flight: it is held here until the verdict, and dropped if refused.
+   */
+  #early: Uint8Array[] | undefined;
 
   constructor(readonly socket: net.Socket, unixPath: string | undefined, private readonly handler: ConnHandler) {
     if (unixPath !== undefined) {
@@ -125,10 +131,12 @@ class NodeConn implements Conn {
     });
     socket.on("data", (chunk: Buffer) => {
       if (this.#closing) return;
-      this.#call(() => handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+      const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      if (this.tls !== undefined && !this.tls.established) (this.#early ??= []).push(bytes);
+      else this.#call(() => handler.data(this, bytes));
     });
     socket.on("end", () => {
-      if (this.#paused) this.#endHeld = true;
+      if (this.#paused || (this.tls !== undefined && !this.tls.established)) this.#endHeld = true;
       else this.#reportEnd();
     });
     socket.on("drain", this.#onWritten);
@@ -141,6 +149,17 @@ class NodeConn implements Conn {
       }
     });
     this.#call(() => handler.open?.(this));
+  }
+
+  /** The TLS handshake passed (tls.ts): hand over what arrived before the verdict, in order. */
+  tlsEstablished(): void {
+    const early = this.#early;
+    this.#early = undefined;
+    for (const bytes of early ?? []) {
+      if (this.#closing || this.socket.destroyed) return;
+      this.#call(() => this.handler.data(this, bytes));
+    }
+    if (this.#endHeld) setImmediate(() => this.#deliverHeldEnd(false));
   }
 
   /**
@@ -272,6 +291,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
     const wrapped = tlsServer.wrap(socket, highWaterMark);
     const conn = new NodeConn(wrapped.socket, undefined, handler);
     conn.tls = wrapped.state;
+    conn.tls.onEstablished = () => conn.tlsEstablished();
     conn.raw = socket;
     conn.attach();
   });

@@ -46,7 +46,8 @@ async function probe(rt: (typeof CLI_RUNTIMES)[number], s: RunningServer, extra:
   expect(r.stdout.toString()).toBe("probe\n");
 }
 
-const refusalLines = (s: RunningServer) => s.log().split("\n").filter((l) => l.includes("tls: "));
+const refusalLines = (s: RunningServer) =>
+  s.log().split("\n").filter((l) => l.includes("tls: ") && !l.includes(" DEBUG "));
 
 describe.each(CLI_RUNTIMES)("a TLS server on %s refuses, logs and goes on", (rt) => {
   let s: RunningServer;
@@ -106,7 +107,7 @@ describe.each(CLI_RUNTIMES)("client certificates and --tls-min on %s", (rt) => {
   }
 
   test("require: no certificate and an untrusted one are refused with a log line; a good one is served", async () => {
-    const s = await startServer(rt, ["--listen", "127.0.0.1:0", ...auth("require")]);
+    const s = await startServer(rt, ["--listen", "127.0.0.1:0", "--log-level", "debug", ...auth("require")]);
     try {
       const before = refusalLines(s).length;
       const none = await runCli(rt, ["send", `127.0.0.1:${s.port}`, "--tls", "--tls-ca", certs.ca, "hi"]);
@@ -134,6 +135,10 @@ describe.each(CLI_RUNTIMES)("client certificates and --tls-min on %s", (rt) => {
       if (other.code !== 0) expect(other.stderr).toMatch(/^switchboard: .*(tls: |ECONNRESET).*\n$/);
       await waitFor(() => refusalLines(s).length >= before + 2, "a log line per refused client", 10_000);
       for (const line of refusalLines(s).slice(before)) expect(line).toMatch(/connection error .*tls: /);
+      // The refused clients' request bytes never reached the service.
+      const refusedCloses = s.log().split("\n").filter((l) => l.includes("conn-close") && l.includes("reason=error"));
+      expect(refusedCloses.length).toBeGreaterThanOrEqual(2);
+      for (const line of refusedCloses) expect(line).toMatch(/bytes_in=0 bytes_out=0/);
       await probe(rt, s, mine());
     } finally {
       await s.stop();
