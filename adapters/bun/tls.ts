@@ -26,6 +26,19 @@ const SSL_OP_NO_TLSv1 = 0x04000000;
 const SSL_OP_NO_TLSv1_1 = 0x10000000;
 const SSL_OP_NO_TLSv1_2 = 0x08000000;
 
+/** Bun's ALPNProtocols takes the wire form (each name after its length byte), not a list. */
+function alpnWire(names: string[]): Uint8Array {
+  const parts = names.map((n) => new TextEncoder().encode(n));
+  const out = new Uint8Array(parts.reduce((sum, p) => sum + 1 + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out[at++] = p.length;
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 /** Bun.listen's `tls` from the contract's options. */
 export function serverTls(o: TlsServerOptions): Record<string, unknown> {
   const floor = SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 | (o.minVersion === "1.3" ? SSL_OP_NO_TLSv1_2 : 0);
@@ -36,7 +49,7 @@ export function serverTls(o: TlsServerOptions): Record<string, unknown> {
     requestCert: o.clientAuth !== undefined,
     rejectUnauthorized: o.clientAuth === "require",
     secureOptions: floor,
-    ...(o.alpn ? { ALPNProtocols: o.alpn } : {}),
+    ...(o.alpn ? { ALPNProtocols: alpnWire(o.alpn) } : {}),
   };
 }
 
@@ -49,7 +62,7 @@ export function clientTls(addr: Addr & { transport: "tcp" }, o: TlsClientOptions
     ...(o.key !== undefined ? { key: o.key } : {}),
     rejectUnauthorized: o.insecure !== true,
     secureOptions: SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1,
-    ...(o.alpn ? { ALPNProtocols: o.alpn } : {}),
+    ...(o.alpn ? { ALPNProtocols: alpnWire(o.alpn) } : {}),
   };
 }
 

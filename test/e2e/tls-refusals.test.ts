@@ -91,6 +91,18 @@ describe.each(CLI_RUNTIMES)("a TLS server on %s refuses, logs and goes on", (rt)
   });
 });
 
+describe.each(CLI_RUNTIMES)("--tls-alpn on %s", (rt) => {
+  test("the protocol a client offers from the list is agreed; one not in it is not", async () => {
+    const s = await startServer(rt, ["--listen", "127.0.0.1:0", ...tlsServe(), "--tls-alpn", "foo,bar"]);
+    try {
+      expect(sClient(s.port, ["-alpn", "bar"]).out).toMatch(/ALPN protocol: bar/);
+      expect(sClient(s.port, ["-alpn", "baz"]).out).not.toMatch(/ALPN protocol: baz/);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe.each(CLI_RUNTIMES)("client certificates and --tls-min on %s", (rt) => {
   const auth = (mode: string) => [...tlsServe(), "--tls-client-auth", mode, "--tls-client-ca", certs.ca];
   const mine = () => ["--tls-cert", certs.clientCert, "--tls-key", certs.clientKey];
