@@ -127,5 +127,7 @@ export function serverHandshake(
     return;
   }
   if (!ok) return fail(tlsConnError(err ?? new Error("TLS handshake failed"), false));
+  const alpn = (socket as { alpnProtocol?: unknown }).alpnProtocol;
+  state.alpn = typeof alpn === "string" ? alpn : undefined;
   state.established = true;
 }
