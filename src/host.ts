@@ -3,7 +3,8 @@
 
 import type { Transport } from "./transport.ts";
 
-export type Signal = "SIGINT" | "SIGTERM";
+/** SIGHUP: serve reloads its TLS certificate. */
+export type Signal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 export interface Output {
   /** Write text or bytes; resolves once the runtime has accepted them. */

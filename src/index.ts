@@ -12,6 +12,9 @@ export {
   NetError,
 } from "./transport.ts";
 export type { NetErrorCode } from "./transport.ts";
+// TLS in the Transport (issue 11): options for listen/connect, what a runtime can do.
+export type { TlsClientOptions, TlsConnState, TlsServerOptions, TlsSupport } from "./tls.ts";
+export { TlsConfigError } from "./tls.ts";
 export type { Output } from "./host.ts";
 export { netCode, SENTENCES as NET_ERROR_SENTENCES } from "./net-errors.ts";
 export { AddrError, formatAddr, parseAddr } from "./addr.ts";

@@ -6,6 +6,7 @@
 
 import type { Addr } from "./transport.ts";
 import { formatAddr } from "./addr.ts";
+import { isTlsCode, tlsDetail, tlsReason } from "./tls.ts";
 
 /** The sentence for each code the contract reports (docs/architecture.md lists them too); exported as NET_ERROR_SENTENCES. */
 export const SENTENCES = {
@@ -28,6 +29,12 @@ export const SENTENCES = {
   ENFILE: "too many open files in system",
   EINVAL: "invalid argument",
   EUNKNOWN: "unexpected error",
+  // TLS (src/tls.ts builds the full sentence, with the name verified)
+  ECERTUNTRUSTED: "tls: certificate is not trusted: unknown CA",
+  ECERTEXPIRED: "tls: certificate has expired",
+  ECERTNAME: "tls: certificate is not valid for this name",
+  ECERTREFUSED: "tls: the server refused our client certificate, or needed one",
+  ETLS: "tls: handshake failed",
 } as const;
 
 /** Every code a Transport error may carry. Anything an adapter cannot map is EUNKNOWN. */
@@ -103,7 +110,8 @@ export class ListenError extends NetError {
 export class ConnError extends NetError {
   override name = "ConnError";
   constructor(code: NetErrorCode, detail?: string) {
-    super(code, netReason(code, detail));
+    // A TLS failure keeps the runtime's reason: it is what tells a wrong version from garbage.
+    super(code, code === "ETLS" ? tlsReason(code, undefined, tlsDetail(detail)) : netReason(code, detail));
   }
 }
 
@@ -119,6 +127,9 @@ export class FileError extends NetError {
 }
 
 function reasonWith(code: NetErrorCode, detail: string | undefined): string {
+  if (isTlsCode(code)) {
+    return tlsReason(code, code === "ETLS" ? undefined : detail, code === "ETLS" ? tlsDetail(detail) : undefined);
+  }
   if (code === "ETIMEDOUT" && detail) return `${detail} (${code})`;
   return netReason(code, detail);
 }

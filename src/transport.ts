@@ -21,6 +21,8 @@ export interface ListenOptions {
    * `err` is a ConnError (see net-errors.ts).
    */
   onAcceptError?(err: Error): void;
+  /** Serve TLS on this (TCP) listener: see tls.ts. Connections open at TCP accept, before the handshake. */
+  tls?: TlsServerOptions;
 }
 
 export interface ConnectOptions {
@@ -29,6 +31,8 @@ export interface ConnectOptions {
   highWaterMark?: number;
   /** Give up connecting after this many milliseconds (default: the OS's own timeout). */
   timeoutMs?: number;
+  /** Speak TLS (TCP only): connect() resolves once the handshake and verification passed (tls.ts). */
+  tls?: TlsClientOptions;
 }
 
 /** One connected stream socket. Every method is safe to call at any time, including after close. */
@@ -62,6 +66,8 @@ export interface Conn {
   readonly closed: boolean;
   setNoDelay(on: boolean): void;
   setKeepAlive(on: boolean, initialDelayMs?: number): void;
+  /** Present on TLS connections only: the handshake's progress (tls.ts). */
+  readonly tls?: TlsConnState;
 }
 
 /**
@@ -95,12 +101,20 @@ export interface Listener {
   readonly reusePort: boolean;
   /** Stop accepting. Established connections are not touched. Resolves when the port is free. */
   close(): Promise<void>;
+  /**
+   * TLS listeners on runtimes that can swap certificates: new connections use `tls` from now
+   * on, open ones are untouched. Throws a TlsConfigError (old ones kept) when `tls` is unusable.
+   * Absent where the runtime cannot (see Transport.tlsSupport).
+   */
+  reloadTls?(tls: TlsServerOptions): void;
 }
 
 export interface Transport {
   /** "memory" for the in-memory transport of src/testing/ (tests without sockets). */
   readonly runtime: "node" | "deno" | "bun" | "memory";
   listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener>;
+  /** What this runtime's TLS can do (absent: no TLS at all). */
+  readonly tlsSupport?: TlsSupport;
   /** Resolves once connected (after handler.open); rejects with a ConnectError (never a raw runtime error). */
   connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn>;
 }
@@ -109,6 +123,10 @@ export interface Transport {
 // rejects with ConnectError, listen() with ListenError, and an established connection
 // that fails reaches close(conn, err) as a ConnError. Each carries a `code` from the
 // closed set NetErrorCode and a message built from one table, the same on every runtime.
+import type { TlsClientOptions, TlsConnState, TlsServerOptions, TlsSupport } from "./tls.ts";
+export type { TlsClientOptions, TlsConnState, TlsServerOptions, TlsSupport } from "./tls.ts";
+export { TlsConfigError } from "./tls.ts";
+
 export { ConnectError, ConnError, ListenError, NET_ERROR_CODES, NetError } from "./net-errors.ts";
 export type { NetErrorCode } from "./net-errors.ts";
 

@@ -54,6 +54,8 @@ export interface BunSocketHandler<D> {
   close?(socket: BunSocket<D>, error?: BunSysError): void;
   error?(socket: BunSocket<D>, error: BunSysError): void;
   connectError?(socket: BunSocket<D>, error: BunSysError): void;
+  /** TLS only: the handshake finished; `success` false when it (or verification) failed. */
+  handshake?(socket: BunSocket<D>, success: boolean, authorizationError: BunSysError | null): void;
 }
 
 export interface BunTcpListenOptions<D> {
@@ -62,6 +64,8 @@ export interface BunTcpListenOptions<D> {
   reusePort?: boolean;
   allowHalfOpen?: boolean;
   socket: BunSocketHandler<D>;
+  /** TLS settings (node:tls-style names: cert, key, ca, requestCert, ...); see tls.ts. */
+  tls?: Record<string, unknown>;
 }
 
 export interface BunUnixListenOptions<D> {
@@ -86,6 +90,7 @@ export interface BunTcpConnectOptions<D> {
   allowHalfOpen?: boolean;
   data?: D;
   socket: BunSocketHandler<D>;
+  tls?: Record<string, unknown>;
 }
 
 export interface BunUnixConnectOptions<D> {

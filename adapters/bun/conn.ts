@@ -7,6 +7,7 @@ import { type Addr, allocateConnId, type Conn, ConnError, type ConnHandler } fro
 import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { BunSocket, BunSocketHandler, BunSysError } from "./bun-types.ts";
 import { asError, connError } from "./errors.ts";
+import { type BunTlsState, tlsConnError } from "./tls.ts";
 
 // Every live connection of this process (accepted and connected): the accept guard
 // compares it with the open-file limit.
@@ -44,6 +45,9 @@ export class BunConn implements Conn {
   #closeReported = false;
   #broken = false; // a write failed: Bun then reports `end` and a clean `close`, both bogus
   #error: Error | undefined;
+  /** TLS connections only (tls.ts): the handshake's progress; `tlsClient` when we are the client. */
+  tls: BunTlsState | undefined;
+  tlsClient = false;
 
   // Inbound: data Bun delivered after pause() (if it ever does) waits here.
   #paused = false;
@@ -165,7 +169,12 @@ export class BunConn implements Conn {
   }
 
   onError(err: BunSysError): void {
-    this.#error ??= connError(err);
+    this.#error ??= this.tls ? tlsConnError(err, this.tlsClient) : connError(err);
+  }
+
+  /** A TLS handshake failed or was refused (tls.ts): the reason the close will carry. */
+  noteError(err: Error): void {
+    this.#error ??= err;
   }
 
   onClose(err?: BunSysError): void {

@@ -39,6 +39,7 @@ import { bunApi as bun, type BunTcpListener } from "./bun-types.ts";
 import { BunConn, type SocketData, socketHandlers } from "./conn.ts";
 import { bunNetCode, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
+import { BUN_TLS_SUPPORT, BunTlsState, clientTls, serverHandshake, serverTls, tlsConnectError } from "./tls.ts";
 
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
   const { addr } = opts;
@@ -49,12 +50,17 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   // Assigned once, after the listener exists; declared first for the accept callback.
   // deno-lint-ignore prefer-const
   let guard: AcceptGuard | undefined;
+  const tlsOpts = addr.transport === "tcp" ? opts.tls : undefined;
   const handlers = socketHandlers((socket) => {
     const conn = new BunConn(socket, handler, highWaterMark, unixPath);
+    if (tlsOpts) conn.tls = new BunTlsState(); // opened at TCP accept, before the handshake
     socket.data = conn;
     conn.onOpen();
     guard?.afterAccept();
   });
+  if (tlsOpts) {
+    handlers.handshake = (s, ok, err) => serverHandshake(s, s.data?.tls, tlsOpts, ok, err, (e) => s.data?.noteError(e));
+  }
 
   // After an EMFILE back-off, listen again on the port we were given the first time.
   let port = addr.transport === "tcp" ? addr.port : 0;
@@ -66,6 +72,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
         port,
         allowHalfOpen: true,
         ...(opts.reusePort ? { reusePort: true } : {}),
+        ...(tlsOpts ? { tls: serverTls(tlsOpts) } : {}),
         socket: handlers,
       });
 
@@ -131,7 +138,8 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
       reject(err);
     };
     const failWith = (err: unknown) => fail(new ConnectError(addr, bunNetCode(err), rawDetail(err)));
-    const handlers = socketHandlers((socket) => {
+    const tls = addr.transport === "tcp" ? opts.tls : undefined;
+    const established = (socket: Parameters<Parameters<typeof socketHandlers>[0]>[0]) => {
       if (settled) {
         // Timed out already: drop the late connection without any handler event.
         socket.terminate();
@@ -140,10 +148,29 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
       settled = true;
       clearTimeout(timer);
       const conn = new BunConn(socket, handler, highWaterMark, unixPath);
+      if (tls) {
+        conn.tls = new BunTlsState();
+        conn.tls.established = true;
+        conn.tlsClient = true;
+      }
       socket.data = conn;
       conn.onOpen();
       resolve(conn);
-    });
+    };
+    // Over TLS the connection is ours only once the handshake and verification passed.
+    const handlers = socketHandlers(tls ? () => {} : established);
+    if (tls && addr.transport === "tcp") {
+      handlers.handshake = (s, ok, err) => {
+        if (ok && (!err || tls.insecure)) return established(s);
+        fail(tlsConnectError(addr, tls, err ?? new Error("TLS handshake failed")));
+        s.terminate();
+      };
+      // Closed before the handshake finished (the server hung up on us).
+      handlers.close = (s, err) => {
+        if (s.data) return s.data.onClose(err);
+        fail(tlsConnectError(addr, tls, err ?? new Error("the server closed the connection during the TLS handshake")));
+      };
+    }
     handlers.connectError = (_s, err) => failWith(err);
     try {
       const pending = addr.transport === "unix"
@@ -152,6 +179,7 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
           hostname: addr.hostname,
           port: addr.port,
           allowHalfOpen: true,
+          ...(tls ? { tls: clientTls(addr, tls) } : {}),
           socket: handlers,
         });
       pending.then(undefined, failWith);
@@ -168,4 +196,4 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   });
 }
 
-export const bunTransport: Transport = { runtime: "bun", listen, connect };
+export const bunTransport: Transport = { runtime: "bun", listen, connect, tlsSupport: BUN_TLS_SUPPORT };

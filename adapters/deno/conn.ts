@@ -14,6 +14,7 @@ import { type Addr, allocateConnId, type Conn, type ConnHandler } from "../../sr
 import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { DenoAddr, DenoConn } from "./deno-types.ts";
 import { connError, type ErrnoError, toError } from "./errors.ts";
+import { type DenoTlsState, tlsConnError } from "./tls.ts";
 
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
@@ -70,6 +71,8 @@ export class DenoConnImpl implements Conn {
 
   #closed = false;
   #error: ErrnoError | undefined;
+  /** TLS connections only (tls.ts): the handshake's progress. */
+  tls: DenoTlsState | undefined;
   /** A write failed while reading ran: what the peer sent before its reset is read first. */
   #writeFailed: { err: unknown; timer: ReturnType<typeof setTimeout> } | undefined;
 
@@ -328,7 +331,7 @@ export class DenoConnImpl implements Conn {
 
   #fail(err: unknown): void {
     if (this.#closed) return; // errors of ops cancelled by our own close()
-    this.#finish(connError(err));
+    this.#finish(this.tls ? tlsConnError(err, this.tls.client) : connError(err));
   }
 
   /** Close the socket and fire handler.close, exactly once. */

@@ -86,7 +86,7 @@ export interface DenoReader {
   read(p: Uint8Array): Promise<number | null>;
 }
 
-export type DenoSignal = "SIGINT" | "SIGTERM";
+export type DenoSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
 export interface DenoApi {
   readonly version: { deno: string; v8: string; typescript: string };

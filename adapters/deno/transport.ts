@@ -40,6 +40,7 @@ import {
   type Listener,
   ListenError,
   type ListenOptions,
+  TlsConfigError,
   type Transport,
 } from "../../src/transport.ts";
 import { AcceptLoop } from "./accept-loop.ts";
@@ -47,6 +48,7 @@ import { DenoConnImpl } from "./conn.ts";
 import { deno, type DenoConn, type DenoListener } from "./deno-types.ts";
 import { denoNetCode, permissionHint, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
+import { clientHandshake, DENO_TLS_SUPPORT, listenTls, watchHandshake } from "./tls.ts";
 
 /** Deno only lets reusePort through with --unstable-net; listenDatagram is gated by the same flag. */
 function unstableNetAvailable(): boolean {
@@ -66,6 +68,8 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   try {
     if (addr.transport === "unix") {
       listener = D.listen({ transport: "unix", path: addr.path });
+    } else if (opts.tls) {
+      listener = listenTls(addr, opts.tls); // no reusePort: Deno.listenTls has none
     } else {
       listener = D.listen({
         transport: "tcp",
@@ -75,6 +79,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
       });
     }
   } catch (err) {
+    if (err instanceof TlsConfigError) throw err;
     throw new ListenError(addr, denoNetCode(err), rawDetail(err), permissionHint(err));
   }
 
@@ -83,7 +88,11 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 
   const accepting = new AcceptLoop(
     listener,
-    (c) => new DenoConnImpl(c, unixPath, handler, highWaterMark).start(),
+    (c) => {
+      const conn = new DenoConnImpl(c, unixPath, handler, highWaterMark);
+      if (opts.tls && addr.transport === "tcp") conn.tls = watchHandshake(c);
+      conn.start();
+    },
     opts.onAcceptError,
   );
   return { addr: boundAddr, reusePort, close: () => accepting.close() };
@@ -97,12 +106,20 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
   // asked by Node and Bun, answers ECONNREFUSED on Linux: report what it would.
   if (addr.transport === "tcp" && addr.port === 0) throw new ConnectError(addr, "ECONNREFUSED");
   const controller = opts.timeoutMs !== undefined && addr.transport === "tcp" ? new AbortController() : undefined;
+  const tls = addr.transport === "tcp" ? opts.tls : undefined;
   const attempt = addr.transport === "unix"
     ? D.connect({ transport: "unix", path: addr.path })
+    : tls?.cert !== undefined
+    ? clientHandshake(addr, tls, undefined) // Deno.connectTls: startTls takes no client certificate
+    : tls !== undefined
+    ? D.connect({ transport: "tcp", hostname: addr.hostname, port: addr.port, signal: controller?.signal })
+      .then((c) => clientHandshake(addr, tls, c))
     : D.connect({ transport: "tcp", hostname: addr.hostname, port: addr.port, signal: controller?.signal });
 
-  const fail = (err: unknown): ConnectError =>
-    new ConnectError(addr, denoNetCode(err), rawDetail(err), permissionHint(err));
+  const fail = (err: unknown): Error =>
+    err instanceof ConnectError || err instanceof TlsConfigError
+      ? err
+      : new ConnectError(addr, denoNetCode(err), rawDetail(err), permissionHint(err));
 
   let denoConn: DenoConn;
   if (opts.timeoutMs === undefined) {
@@ -134,8 +151,9 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
   }
 
   const conn = new DenoConnImpl(denoConn, addr.transport === "unix" ? addr.path : undefined, handler, highWaterMark);
+  if (tls) conn.tls = { established: true, alpn: undefined, client: true };
   conn.start();
   return conn;
 }
 
-export const denoTransport: Transport = { runtime: "deno", listen, connect };
+export const denoTransport: Transport = { runtime: "deno", listen, connect, tlsSupport: DENO_TLS_SUPPORT };

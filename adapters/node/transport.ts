@@ -20,6 +20,8 @@ import {
 } from "../../src/transport.ts";
 import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
+import * as tls from "node:tls";
+import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
 type ErrnoError = Error & { code?: string };
 
@@ -51,6 +53,15 @@ class NodeConn implements Conn {
   #salvaged = false;
   /** close() was called: the handler gets no more data, end or drain, only its close. */
   #closing = false;
+  /** TLS connections: the handshake state, and the TCP socket under the TLSSocket (for abort). */
+  tls: NodeTlsState | undefined;
+  raw: net.Socket | undefined;
+  /**
+   * TLS server side: bytes that arrived before the handshake's verdict. node:tls emits
+   * 'secure' (where a client certificate is judged) only after the data that came with the
+   * client's last handshake flight: it is held here until the verdict, and dropped if refused.
+   */
+  #early: Uint8Array[] | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -131,11 +142,11 @@ class NodeConn implements Conn {
   attach(): void {
     const { socket, handler } = this;
     socket.on("error", (err) => {
-      this.#error ??= connError(err);
+      this.#error ??= this.tls ? tlsConnError(err) : connError(err);
     });
     socket.on("data", this.#onData);
     socket.on("end", () => {
-      if (this.#paused) this.#endHeld = true;
+      if (this.#paused || (this.tls !== undefined && !this.tls.established)) this.#endHeld = true;
       else this.#reportEnd();
     });
     socket.on("drain", this.#onWritten);
@@ -150,6 +161,17 @@ class NodeConn implements Conn {
     this.#call(() => handler.open?.(this));
   }
 
+  /** The TLS handshake passed (tls.ts): hand over what arrived before the verdict, in order. */
+  tlsEstablished(): void {
+    const early = this.#early;
+    this.#early = undefined;
+    for (const bytes of early ?? []) {
+      if (this.#closing || this.socket.destroyed) return;
+      this.#call(() => this.handler.data(this, bytes));
+    }
+    if (this.#endHeld) setImmediate(() => this.#deliverHeldEnd(false));
+  }
+
   /**
    * Drop the queue and close now, with an RST when Node can send one. Node 20 never emits
    * 'close' for resetAndDestroy() on a socket that has already begun its FIN (end()), so
@@ -157,7 +179,13 @@ class NodeConn implements Conn {
    */
   #abort(): void {
     // resetAndDestroy() throws ERR_INVALID_HANDLE_TYPE on a unix socket (no RST there).
-    if (this.socket.writableEnded || this.local.transport === "unix") this.socket.destroy();
+    if (this.raw) {
+      // A TLSSocket has no TCP handle of its own to reset: reset the one below, and only
+      // that (destroying the TLSSocket too after the reset crashes Node 20: SIGSEGV); the
+      // TLSSocket closes with it.
+      if (!this.raw.destroyed && !this.raw.writableEnded) this.raw.resetAndDestroy();
+      else this.socket.destroy();
+    } else if (this.socket.writableEnded || this.local.transport === "unix") this.socket.destroy();
     else this.socket.resetAndDestroy();
   }
 
@@ -181,8 +209,13 @@ class NodeConn implements Conn {
    */
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closing) return;
+    const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.tls !== undefined && !this.tls.established) {
+      (this.#early ??= []).push(bytes); // held until the handshake's verdict (see #early)
+      return;
+    }
     try {
-      this.handler.data(this, new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      this.handler.data(this, bytes);
     } catch (err) {
       this.#error ??= err instanceof Error ? err : new Error(String(err));
       this.#abort();
@@ -280,8 +313,17 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   if (addr.transport === "unix") await removeStaleUnixSocket(addr);
 
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
+  const tlsServer = opts.tls && addr.transport === "tcp" ? new NodeTlsServer(opts.tls) : undefined;
   const server = net.createServer({ allowHalfOpen: true, highWaterMark: READ_AHEAD }, (socket) => {
-    new NodeConn(socket, unixPath, handler, highWaterMark).attach();
+    if (!tlsServer) return new NodeConn(socket, unixPath, handler, highWaterMark).attach();
+    // Opened at TCP accept: the handshake runs inside the connection's life (DESIGN.md §7).
+    // The TLS socket reads ahead as far as the TCP one; the write bound is judged by NodeConn.
+    const wrapped = tlsServer.wrap(socket, READ_AHEAD);
+    const conn = new NodeConn(wrapped.socket, undefined, handler, highWaterMark);
+    conn.tls = wrapped.state;
+    conn.tls.onEstablished = () => conn.tlsEstablished();
+    conn.raw = socket;
+    conn.attach();
   });
   await new Promise<void>((resolve, reject) => {
     const onListenError = (err: ErrnoError) => {
@@ -310,6 +352,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   return {
     addr: boundAddr,
     reusePort,
+    ...(tlsServer ? { reloadTls: (t: Parameters<NodeTlsServer["reload"]>[0]) => tlsServer.reload(t) } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();
@@ -324,6 +367,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  if (opts.tls && addr.transport === "tcp") return connectTls(opts, addr, opts.tls, handler);
   return new Promise<Conn>((resolve, reject) => {
     const socket = addr.transport === "unix"
       ? net.connect(
@@ -361,4 +405,50 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   });
 }
 
-export const nodeTransport: Transport = { runtime: "node", listen, connect };
+/** connect() over TLS: resolves after the handshake and the server's certificate passed. */
+function connectTls(
+  opts: ConnectOptions,
+  addr: Addr & { transport: "tcp" },
+  t: NonNullable<ConnectOptions["tls"]>,
+  handler: ConnHandler,
+): Promise<Conn> {
+  const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  return new Promise<Conn>((resolve, reject) => {
+    // Our own TCP socket under the TLS one: abort() resets it (a TLSSocket has no TCP handle).
+    const raw = net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true });
+    const socket = tls.connect(
+      { ...clientOptions(addr, t), socket: raw, allowHalfOpen: true, highWaterMark } as tls.ConnectionOptions,
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let tcpUp = false;
+    const fail = (err: ConnectError) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    raw.once("connect", () => tcpUp = true);
+    raw.once("error", (err) => socket.destroy(err)); // a refused connect reaches the TLS socket's error
+    const onError = (err: Error) =>
+      fail(tcpUp ? tlsConnectError(addr, t, err) : new ConnectError(addr, nodeNetCode(err), rawDetail(err)));
+    socket.once("error", onError);
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(
+        () => fail(new ConnectError(addr, "ETIMEDOUT", `timed out after ${opts.timeoutMs} ms`)),
+        opts.timeoutMs,
+      );
+    }
+    socket.once("secureConnect", () => {
+      clearTimeout(timer);
+      socket.off("error", onError);
+      const conn = new NodeConn(socket, undefined, handler, highWaterMark);
+      conn.raw = raw;
+      conn.tls = new NodeTlsState();
+      conn.tls.established = true;
+      conn.tls.alpn = typeof socket.alpnProtocol === "string" ? socket.alpnProtocol : undefined;
+      conn.attach();
+      resolve(conn);
+    });
+  });
+}
+
+export const nodeTransport: Transport = { runtime: "node", listen, connect, tlsSupport: NODE_TLS_SUPPORT };

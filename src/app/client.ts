@@ -2,6 +2,7 @@
 // pipelined: each call to request() writes at once, and replies are matched to requests
 // in order.
 
+import type { TlsClientOptions } from "../tls.ts";
 import type { CodecError } from "../codec/index.ts";
 import { FramedClient } from "../client/framed-client.ts";
 import type { Addr, Transport } from "../transport.ts";
@@ -38,7 +39,7 @@ export class AppClient {
   static async connect(
     transport: Transport,
     addr: Addr,
-    opts: { timeoutMs?: number; limits?: EnvelopeLimits; waitMs?: number } = {},
+    opts: { timeoutMs?: number; limits?: EnvelopeLimits; waitMs?: number; tls?: TlsClientOptions } = {},
   ): Promise<AppClient> {
     const replies = appEnvelope(opts.limits ?? CLIENT_LIMITS);
     const framed = await FramedClient.connect<AppMessage>(transport, addr, {
@@ -49,6 +50,7 @@ export class AppClient {
         encode: (msg, out) => requestEncoder.encode(msg, out),
       },
       connectTimeoutMs: opts.timeoutMs,
+      ...(opts.tls ? { tls: opts.tls } : {}),
       // waitMs: nothing sent or received for this long ends the connection (opt-in: an
       // idle pipelining client would be cut too), failing the requests still waiting.
       waitMs: opts.waitMs,

@@ -2,6 +2,7 @@
 // be awaited (backpressure), a deadline on silence (--wait), a stdout that pauses the
 // socket while it lags, and the one "cannot connect" line.
 
+import type { TlsClientOptions } from "../tls.ts";
 import { formatAddr } from "../addr.ts";
 import type { Host } from "../host.ts";
 import { SilenceError, SilenceTimer } from "../silence.ts";
@@ -27,6 +28,8 @@ export interface LinkOptions {
   timeoutMs: number;
   /** End the connection after this long without a byte either way; 0 waits forever. */
   waitMs: number;
+  /** Speak TLS (--tls and friends: tls-flags.ts). */
+  tls?: TlsClientOptions;
 }
 
 export interface Link {
@@ -80,7 +83,10 @@ export async function connect(
       drained?.();
     },
   };
-  const conn = await transport.connect({ addr, timeoutMs: opts.timeoutMs || undefined }, handler);
+  const conn = await transport.connect(
+    { addr, timeoutMs: opts.timeoutMs || undefined, ...(opts.tls ? { tls: opts.tls } : {}) },
+    handler,
+  );
   if (!isClosed) {
     silence = new SilenceTimer(opts.waitMs, () => abort(new SilenceError(opts.waitMs)), {
       progress: () => conn.queued,

@@ -29,6 +29,7 @@ import {
 import type { Command } from "./command.ts";
 import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
 import { PROXY_CLIENT_FLAGS, withProxyFlags } from "./proxy-flags.ts";
+import { clientTlsOptions, TLS_CLIENT_FLAGS } from "./tls-flags.ts";
 import { escapeBytes, escapeControls } from "./escape.ts";
 
 const flags: FlagSpec[] = [
@@ -49,6 +50,7 @@ const flags: FlagSpec[] = [
     default: CLIENT_BINARY_TYPE,
   },
   ...CLIENT_DEADLINE_FLAGS,
+  ...TLS_CLIENT_FLAGS,
   { name: "max-reply", kind: "string", value: "SIZE", help: "largest reply content accepted", default: "16MiB" },
   { name: "verbose", short: "v", kind: "boolean", help: "print the request and reply headers to stderr" },
   ...PROXY_CLIENT_FLAGS,
@@ -153,6 +155,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   const waitMs = durationFlag(p, "wait");
   const maxReply = sizeFlag(p, "max-reply", BUFFER_RANGE);
   const request = await buildRequest(host, p, words);
+  const tls = await clientTlsOptions(rt, p);
   const verbose = has(p, "verbose");
   if (verbose) await host.stderr.write(`request header: ${JSON.stringify(request.header)}\n`);
 
@@ -166,6 +169,7 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
       timeoutMs: timeoutMs || undefined,
       waitMs,
       limits: { maxContent: maxReply },
+      ...(tls ? { tls } : {}),
     });
   } catch (err) {
     if (err instanceof ConnectError) return fail(`cannot connect to ${formatAddr(addr)}: ${err.reason}`);

@@ -30,10 +30,12 @@ import { runMany } from "./send-many.ts";
 import type { Command } from "./command.ts";
 import { CLIENT_DEADLINE_FLAGS } from "./client-flags.ts";
 import { PROXY_CLIENT_FLAGS, withProxyFlags } from "./proxy-flags.ts";
+import { clientTlsOptions, TLS_CLIENT_FLAGS } from "./tls-flags.ts";
 
 const flags: FlagSpec[] = [
   { name: "no-newline", short: "n", kind: "boolean", help: "do not add a newline after TEXT" },
   ...CLIENT_DEADLINE_FLAGS,
+  ...TLS_CLIENT_FLAGS,
   {
     name: "framing",
     short: "f",
@@ -241,6 +243,8 @@ async function run(runtime: Runtime, argv: readonly string[]): Promise<number> {
   const expect = expectFlag(p);
   if (expect !== undefined && spec === undefined) throw new UsageError("--expect counts frames: it needs --framing");
   const count = intFlag(p, "connections", 1, 100_000);
+  const tls = await clientTlsOptions(rt, p);
+  if (tls) linkOpts.tls = tls;
   if (count !== undefined) return await runMany(rt, addr, linkOpts, count, p, words, { spec, maxFrame, expect });
   if (spec !== undefined) return await runFramed(rt, addr, linkOpts, spec, maxFrame, expect, words);
   return await runPlain(rt, addr, linkOpts, p, words);

@@ -41,6 +41,7 @@ import { superviseWorkers, workersCount, workersFlagSpec } from "./serve-workers
 import { controlLine, takeWorkerRole, withWorkerField, type WorkerRole } from "../workers/worker-role.ts";
 import { ServerMetrics } from "../server/metrics.ts";
 import { adminFlags, planAdmin, startAdmin } from "./admin.ts";
+import { checkServeTlsFlags, reloadOnSighup, serveTlsOptions, TLS_SERVE_FLAGS } from "./tls-serve.ts";
 
 const DURATION_FLAGS = [
   ["idle-timeout", "idleMs", "close a connection with no bytes either way for this long"],
@@ -49,6 +50,7 @@ const DURATION_FLAGS = [
   ["linger-timeout", "lingerMs", "after our FIN, wait this long for the peer's"],
   ["drain-timeout", "drainMs", "on SIGTERM/SIGINT, cut connections still busy after this"],
   ["keepalive", "keepAliveMs", "TCP keepalive: probe a silent peer after this long (finds vanished hosts)"],
+  ["handshake-timeout", "handshakeMs", "TLS: the handshake must finish this long after the TCP accept"],
 ] as const;
 
 const flags: FlagSpec[] = [
@@ -137,6 +139,7 @@ const flags: FlagSpec[] = [
     help: "SO_REUSEPORT: several processes may serve one port (Linux; Bun, Deno with --unstable-net, Node 22.12+)",
   },
   workersFlagSpec,
+  ...TLS_SERVE_FLAGS,
   { name: "log-format", kind: "string", value: "text|json", help: "log line format", default: "text" },
   {
     name: "log-level",
@@ -165,6 +168,7 @@ ${services.map((s) => `  ${s.name.padEnd(8)} port ${s.defaultPort}  ${s.summary}
 Examples:
   switchboard serve --service echo --framing lp:u32 --listen :9000
   switchboard serve --service app --data words.json
+  switchboard serve --listen :7443 --tls-cert cert.pem --tls-key key.pem   (SIGHUP reloads them)
 
 Options:
 ${formatFlags(flags)}
@@ -246,6 +250,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
   const addrs = (role?.listen ?? p.flags.get("listen") ?? [`127.0.0.1:${entry.defaultPort}`]).map(addrArg);
   checkDuplicates(addrs);
   const adminPlan = planAdmin(p, addrs);
+  const tlsOn = checkServeTlsFlags(rt, p, addrs);
   const options: Partial<ServerOptions> = {
     maxConnsPerIp: intFlag(p, "max-conns-per-ip", 0)!,
     maxRatePerIp: intFlag(p, "max-rate-per-ip", 0)!,
@@ -256,6 +261,12 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
   const maxData = sizeFlag(p, "max-data", { min: 1, max: MAX_DATA_LIMIT });
   for (const [name, key] of DURATION_FLAGS) options[key] = durationFlag(p, name);
   const proxyProtocol = serveProxyConfig(p); // a usage error before any work
+  if (proxyProtocol && tlsOn) {
+    // The PROXY header comes in clear before the TLS handshake; the adapters start TLS at accept.
+    throw new UsageError(
+      "--proxy-protocol with --tls-cert: not supported yet (terminate TLS at the balancer, or serve TLS without the header)",
+    );
+  }
   const maxConns = intFlag(p, "max-conns", 1);
   if (maxConns !== undefined) options.maxConns = maxConns;
 
@@ -268,6 +279,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
   const log = role ? withWorkerField(baseLog, role.id) : baseLog;
   const metrics = adminPlan ? new ServerMetrics() : undefined; // no counting at all without --admin
   const service = await createService(rt, p, entry, options.maxFrame!, maxData, log, metrics);
+  const tls = tlsOn ? await serveTlsOptions(rt, p) : undefined; // files read now: a bad one exits 1
   const server = new Server({
     transport,
     service,
@@ -294,10 +306,12 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
   };
   const admin = adminPlan && await startAdmin(host, adminPlan, server, info, life, log);
   const reusePort = role ? role.reusePort : has(p, "reuse-port");
-  const listeners = await server.listenAll(addrs, { reusePort }).catch(async (err) => {
+  const listenOptions = { reusePort, ...(tls ? { tls: tls.options } : {}) };
+  const listeners = await server.listenAll(addrs, listenOptions).catch(async (err) => {
     await admin?.close();
     throw err;
   }); // none bound on failure: exit 1
+  if (tls) reloadOnSighup(rt, tls, listeners, log);
   // First signal: graceful drain. A later one: cut everything now (see stop-signals.ts).
   let cutDelay: (() => void) | undefined; // a second signal also ends --drain-delay at once
   const stopped = new Promise<string>((resolve) => {
@@ -332,6 +346,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
       addr: formatAddr(l.addr),
       service: entry.name,
       framing: one(p, "framing"),
+      tls: tls ? `TLS ${tls.options.minVersion}+` : undefined,
       runtime: host.runtime,
       proxy_protocol: proxyProtocol ? (proxyProtocol.trusted?.text.join(",") ?? "any source") : undefined,
     });

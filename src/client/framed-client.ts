@@ -6,6 +6,7 @@
 //   client.end();                      // no more frames from us; replies still arrive
 //   for await (const frame of client) { ... }   // ends at the server's FIN
 
+import type { TlsClientOptions } from "../tls.ts";
 import { ByteQueue, CodecError, decodeEofAll, decodeFrames, type Decoder, type Encoder } from "../codec/index.ts";
 import { SilenceError, SilenceTimer } from "../silence.ts";
 import type { Addr, Conn, Transport } from "../transport.ts";
@@ -21,6 +22,8 @@ export interface FramedClientOptions<In, Out> {
   codec: Decoder<In> & Encoder<Out>;
   /** Give up connecting after this many milliseconds (default: the OS's own timeout). */
   connectTimeoutMs?: number;
+  /** Speak TLS: connect() resolves once the server's certificate passed (src/tls.ts). */
+  tls?: TlsClientOptions;
   /**
    * Silence deadline: nothing sent or received for this long ends the connection with a
    * SilenceError (default 0: none). Time the client itself stops reading because frames
@@ -78,6 +81,7 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
       addr,
       timeoutMs: opts.connectTimeoutMs,
       highWaterMark: opts.highWaterMark,
+      ...(opts.tls ? { tls: opts.tls } : {}),
     }, {
       open: (c) => void (client.#conn = c),
       data: (_c, chunk) => client.#onData(chunk),

@@ -21,7 +21,9 @@ export type PolicyReason =
   | "protocol-error"
   // serve --proxy-protocol (src/proxy/preface.ts): no valid PROXY header, or from an untrusted source.
   | "proxy-header"
-  | "proxy-untrusted";
+  | "proxy-untrusted"
+  // A TLS connection whose handshake did not finish within handshakeMs of its TCP accept.
+  | "handshake-timeout";
 
 export const TOTALS_MESSAGE = "policy close totals";
 

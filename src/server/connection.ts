@@ -11,6 +11,7 @@ import type { ServerOptions } from "./options.ts";
 import type { RateLimitedLog } from "./rate-limited-log.ts";
 import { SendStall } from "./send-stall.ts";
 import type { ConnectionCounts, ServerMetrics } from "./metrics.ts";
+import { handshakeOverdue } from "./handshake-deadline.ts";
 
 /**
  * While lingering (our FIN sent, waiting for the peer's), input is read and dropped so
@@ -258,6 +259,9 @@ export class ServerConnection {
   checkDeadlines(now: number): void {
     if (this.conn.closed) return;
     const o = this.host.options;
+    if (handshakeOverdue(this.conn, this.#openedAt, now, o.handshakeMs)) {
+      return this.closeByPolicy("handshake-timeout", true);
+    }
     if (this.#read !== this.#readSeen || this.#written !== this.#writtenSeen) {
       this.#lastActivity = now; // bytes moved since the last sweep
       this.#readSeen = this.#read;

@@ -24,6 +24,11 @@ export interface Deadlines {
    * Default 30 000; 0 disables.
    */
   keepAliveMs: number;
+  /**
+   * TLS listeners: the handshake must finish within this of the TCP accept, or the
+   * connection is cut (a stalled or trickled handshake is a slowloris). Default 10 000; 0 disables.
+   */
+  handshakeMs: number;
 }
 
 /** Admission and resource limits. */
@@ -68,6 +73,7 @@ export const DEFAULT_DEADLINES: Deadlines = {
   lingerMs: 5_000,
   drainMs: 8_000,
   keepAliveMs: 30_000,
+  handshakeMs: 10_000,
 };
 
 /** Default for `maxInFlight`: deep enough for any sane pipelining client, small enough to bound memory. */
@@ -120,6 +126,7 @@ export const OPTION_RANGES: Readonly<Record<keyof ServerOptions, OptionRange>> =
   lingerMs: DURATION,
   drainMs: DURATION,
   keepAliveMs: DURATION,
+  handshakeMs: DURATION,
   maxConns: AT_LEAST_ONE,
   maxConnsPerIp: COUNT_OR_OFF,
   maxRatePerIp: COUNT_OR_OFF,

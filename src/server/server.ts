@@ -13,6 +13,7 @@ import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
 import { sourceKey } from "./source.ts";
 import { PrefaceStage, type ProxyProtocolConfig } from "../proxy/preface.ts";
+import type { TlsServerOptions } from "../tls.ts";
 
 /** After the drain bound cut every connection, how long their close events may take before shutdown stops waiting. */
 const ABORT_GRACE_MS = 2000;
@@ -60,7 +61,7 @@ export interface ServerStats {
 
 /** The sweep runs this often relative to the shortest deadline, within [25 ms, 1 s]. */
 function sweepInterval(o: ServerOptions): number {
-  const deadlines = [o.idleMs, o.frameMs, o.writeMs, o.lingerMs].filter((d) => d > 0);
+  const deadlines = [o.idleMs, o.frameMs, o.writeMs, o.lingerMs, o.handshakeMs].filter((d) => d > 0);
   const shortest = deadlines.length ? Math.min(...deadlines) : 1000;
   return Math.min(1000, Math.max(25, Math.floor(shortest / 10)));
 }
@@ -155,13 +156,14 @@ export class Server implements ConnectionHost {
   }
 
   /** Listen on one more address; `reusePort` asks for SO_REUSEPORT (see Listener.reusePort). */
-  async listen(addr: Addr, opts: { reusePort?: boolean } = {}): Promise<Listener> {
+  async listen(addr: Addr, opts: { reusePort?: boolean; tls?: TlsServerOptions } = {}): Promise<Listener> {
     if (this.#draining) throw new Error("server is shutting down");
     const listener = await this.#transport.listen({
       addr,
       reusePort: opts.reusePort,
       highWaterMark: this.options.writeBuffer,
       onAcceptError: (err) => this.#onAcceptError(err),
+      ...(opts.tls ? { tls: opts.tls } : {}), // TLS: connections open at TCP accept; see handshake-deadline.ts
     }, this.#handler);
     this.listeners.push(listener);
     this.#sweep ??= setInterval(() => this.#checkDeadlines(), sweepInterval(this.options));
@@ -172,7 +174,10 @@ export class Server implements ConnectionHost {
    * Listen on every address, or on none: when one fails, the listeners already bound are
    * closed (ports and unix socket paths released) before the error is rethrown.
    */
-  async listenAll(addrs: readonly Addr[], opts: { reusePort?: boolean } = {}): Promise<Listener[]> {
+  async listenAll(
+    addrs: readonly Addr[],
+    opts: { reusePort?: boolean; tls?: TlsServerOptions } = {},
+  ): Promise<Listener[]> {
     const bound: Listener[] = [];
     try {
       for (const addr of addrs) bound.push(await this.listen(addr, opts));

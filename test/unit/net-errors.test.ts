@@ -8,7 +8,8 @@ test("every code has its own sentence, and the messages have the documented form
   const sentences = NET_ERROR_CODES.map((c) => new ConnError(c).message);
   expect(new Set(sentences).size).toBe(NET_ERROR_CODES.length);
   for (const [i, code] of NET_ERROR_CODES.entries()) {
-    expect(sentences[i]).toMatch(new RegExp(`^[a-z][a-z ]+ \\(${code}\\)$`));
+    // TLS failures start "tls: " and may name the CA or TLS itself.
+    expect(sentences[i]).toMatch(new RegExp(`^(tls: )?[a-z][a-zA-Z ,:]+ \\(${code}\\)$`));
   }
 
   const tcp = { transport: "tcp" as const, hostname: "::1", port: 7 };
@@ -51,4 +52,17 @@ test("a hint (a missing Deno permission) follows the sentence, which stays the s
     "permission denied (EACCES); run deno with --allow-net",
   );
   expect(new ConnectError(addr, "EACCES").message).toBe("cannot connect to 127.0.0.1:1: permission denied (EACCES)");
+});
+
+test("a TLS verification failure names what was verified and why, in one line", () => {
+  const addr = { transport: "tcp" as const, hostname: "127.0.0.1", port: 4433 };
+  expect(new ConnectError(addr, "ECERTUNTRUSTED", "127.0.0.1").message).toBe(
+    "cannot connect to 127.0.0.1:4433: tls: certificate for 127.0.0.1 is not trusted: unknown CA (ECERTUNTRUSTED)",
+  );
+  expect(new ConnectError(addr, "ECERTNAME", "example.test").reason).toBe(
+    "tls: certificate is not valid for example.test: wrong name (ECERTNAME)",
+  );
+  expect(new ConnectError(addr, "ECERTEXPIRED", "localhost").reason).toBe(
+    "tls: certificate for localhost has expired (ECERTEXPIRED)",
+  );
 });

@@ -113,6 +113,7 @@ describe("server core", () => {
       lingerMs: 5_000,
       drainMs: 8_000,
       keepAliveMs: 30_000,
+      handshakeMs: 10_000, // issue 11: the TLS handshake deadline
     });
     const o = defaultOptions(1024);
     expect(o.maxFrame).toBe(1024 * 1024);
