@@ -3,6 +3,8 @@
 // certificate and a refused client certificate are connect errors saying so (exit 1); a
 // PROXY header is sent on every connection and accepted by `serve --proxy-protocol`, and
 // the same server without the header is a failed run, not a success.
+import { readFileSync } from "node:fs";
+import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { type CertFiles, makeCerts } from "../support/certs.ts";
@@ -61,6 +63,44 @@ describe.each(CLI_RUNTIMES)("bench --tls on %s", (runtime: CliRuntime) => {
       expect(res.requests).toBeGreaterThan(0);
       if (mode === "hold") expect([res.connections_opened, res.connections_alive]).toEqual([3, 3]);
       else expect(res.bytes_in).toBe(res.bytes_out); // every byte sent came back through TLS
+    }
+  });
+
+  test("connect mode: every connection is a full handshake (the server sees no session resumed)", async () => {
+    // a node:tls echo server in this process, which can tell a resumed session from a new one
+    let handshakes = 0;
+    let resumed = 0;
+    const server: TlsServer = createTlsServer(
+      { cert: readFileSync(certs.serverChain), key: readFileSync(certs.serverKey) },
+      (s) => {
+        handshakes++;
+        if (s.isSessionReused()) resumed++;
+        s.on("error", () => {});
+        s.pipe(s);
+      },
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const r = await runCli(runtime, [
+        "bench",
+        `127.0.0.1:${port}`,
+        ...trust(),
+        "--mode",
+        "connect",
+        "-c",
+        "2",
+        "-d",
+        "500ms",
+        "--json",
+      ]);
+      expect({ code: r.code, err: r.stderr }).toEqual({ code: 0, err: "" });
+      const res = parseBenchJson(r.stdout);
+      expect(res.requests).toBeGreaterThan(1);
+      expect(handshakes).toBeGreaterThanOrEqual(res.requests);
+      expect(resumed).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
