@@ -144,6 +144,8 @@ export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
   const newConn = has(p, "new-conn");
   if (newConn && mode !== "app") throw new UsageError("--new-conn: only with --mode app (connect mode always does)");
   const connectTimeoutMs = durationFlag(p, "timeout");
+  // 0 would time every connect out at once (a TLS handshake always takes longer), not disable the timeout
+  if (connectTimeoutMs === 0) throw new UsageError("--timeout: must be longer than 0 (bench always ends by itself)");
   const waitMs = durationFlag(p, "wait");
   if (waitMs === 0) throw new UsageError("--wait: must be longer than 0 (bench always ends by itself)");
   const maxReply = Math.max(1024 * 1024, 2 * size + 1024);

@@ -156,7 +156,7 @@ describe.each(CLI_RUNTIMES)("bench --tls on %s", (runtime: CliRuntime) => {
     }
   });
 
-  test("TLS and PROXY mistakes are usage errors (exit 2, one line) or one line naming the file (exit 1)", async () => {
+  test("TLS, PROXY and connect-timeout mistakes are usage errors (exit 2, one line) or one line naming the file (exit 1)", async () => {
     const cases: [string[], number, RegExp][] = [
       [["--tls-ca", certs.ca], 2, /--tls-ca needs --tls/],
       [["--tls", "--proxy", "v2"], 2, /--proxy with --tls: not supported/],
@@ -164,6 +164,7 @@ describe.each(CLI_RUNTIMES)("bench --tls on %s", (runtime: CliRuntime) => {
       [["--proxy-source", "203.0.113.7:1"], 2, /--proxy-source needs --proxy/],
       [["--tls", "--tls-cert", certs.clientCert], 2, /--tls-cert and --tls-key go together/],
       [["--tls", "--tls-ca", "/nonexistent/ca.pem"], 1, /cannot read --tls-ca "\/nonexistent\/ca\.pem"/],
+      [["--tls", "--tls-ca", certs.ca, "-t", "0"], 2, /--timeout: must be longer than 0/],
     ];
     for (const [args, code, want] of cases) {
       const r = await runCli(runtime, ["bench", tlsAddr, "-d", "200ms", ...args]);
