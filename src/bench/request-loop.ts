@@ -246,7 +246,7 @@ export class RequestLoop {
     for (const s of this.#slots) {
       if (!s.busy) continue;
       if (!s.connecting && now - s.sentAt > waitMs) s.failAs("timeout", `no reply within ${waitMs} ms`);
-      // a connect with no timeout of its own (-t 0) is still bounded
+      // a safety net: a connect the Transport did not time out is still bounded
       else if (s.connecting && now - s.sentAt > waitMs + this.options.connectTimeoutMs) {
         s.failAs("connect", "connecting took too long");
       }
