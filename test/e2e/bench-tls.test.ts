@@ -1,8 +1,9 @@
 // `switchboard bench --tls` and `--proxy` on every runtime, against real `switchboard serve`
-// children: every mode (echo, connect, stream, hold, framed, app) completes over TLS with every reply verified; an untrusted
-// certificate and a refused client certificate are connect errors saying so (exit 1); a
-// PROXY header is sent on every connection and accepted by `serve --proxy-protocol`, and
-// the same server without the header is a failed run, not a success.
+// children: every mode (echo, connect, stream, hold, framed, app) completes over TLS with
+// every reply verified, connect mode with a full handshake each; an untrusted certificate
+// and a refused client certificate are connect errors saying so (exit 1); a PROXY header
+// is sent on every connection and accepted by `serve --proxy-protocol`, and the same
+// server without the header is a failed run, not a success.
 import { readFileSync } from "node:fs";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
