@@ -7,7 +7,7 @@ import type { Host } from "../host.ts";
 import { BENCH_MODES, type BenchConfig, type BenchMode } from "../bench/run.ts";
 import { AppExchange, FramedExchange } from "../bench/exchange.ts";
 import type { ProxySend } from "../proxy/client.ts";
-import { PROXY_CLIENT_FLAGS, proxyFlags } from "./proxy-flags.ts";
+import { PROXY_CLIENT_FLAGS, proxyFlags, refuseProxyWithTls } from "./proxy-flags.ts";
 import { TLS_CLIENT_FLAGS } from "./tls-flags.ts";
 import {
   addrArg,
@@ -172,8 +172,7 @@ export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
   const proxy = proxyFlags(p);
   if (has(p, "tls")) {
     if (addr.transport === "unix") throw new UsageError("--tls: TLS is TCP only, not for a unix: address");
-    // The PROXY header belongs in clear before the handshake, and the Transport starts TLS at connect.
-    if (proxy) throw new UsageError("--proxy with --tls: not supported (the header would travel inside TLS)");
+    refuseProxyWithTls(p, proxy);
   }
   return { config, json: has(p, "json"), plot, pid, proxy };
 }
