@@ -40,6 +40,8 @@ export interface Host {
   onSignal(signal: Signal, fn: () => void): () => void;
   /** Soft limit on open file descriptors, when the runtime can tell. */
   openFileLimit(): number | undefined;
+  /** How many descriptors are open now, when the runtime can tell (see `descriptorsLeft`). */
+  openFileCount?(): number | undefined;
   /** Resident set size in bytes, when the runtime can tell. */
   memoryRss(): number | undefined;
   /** CPU seconds (user + system) this process has used so far, when the runtime can tell (bench). */
@@ -137,4 +139,15 @@ export interface HttpServer {
 export interface Runtime {
   transport: Transport;
   host: Host;
+}
+
+/**
+ * The descriptors this process may still open: the open-file limit less those open now,
+ * when the runtime can tell. Counting the open ones matters: Deno run from a URL holds a
+ * hundred or so (its module downloads' connections) before the first byte is served.
+ */
+export function descriptorsLeft(host: Pick<Host, "openFileLimit" | "openFileCount">): number | undefined {
+  const limit = host.openFileLimit();
+  if (limit === undefined) return undefined;
+  return Math.max(0, limit - (host.openFileCount?.() ?? 0));
 }

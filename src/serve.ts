@@ -5,7 +5,7 @@
 
 import { formatAddr, parseAddr } from "./addr.ts";
 import { createLogger, type Logger } from "./log.ts";
-import type { Host, Output } from "./host.ts";
+import { descriptorsLeft, type Host, type Output } from "./host.ts";
 import { OPTION_RANGES, type ServerOptions } from "./server/options.ts";
 import { Server } from "./server/server.ts";
 import type { Service } from "./server/service.ts";
@@ -79,7 +79,7 @@ export interface ServeRuntime {
   transport: Transport;
   /** Subscribe to a process signal; returns the unsubscribe. Needed only for `handleSignals`. */
   onSignal?(signal: "SIGINT" | "SIGTERM", fn: () => void): () => void;
-  /** The open-file soft limit, for the default `maxConns`. */
+  /** The descriptors left to open (the open-file limit less those open), for the default `maxConns`. */
   openFileLimit?(): number | undefined;
   /** Where the default logger writes (the process's stderr). Without it the default is silent. */
   stderr?: Output;
@@ -88,12 +88,12 @@ export interface ServeRuntime {
 /** A per-runtime entry's ServeRuntime: its Transport, plus its Host's signals, open-file limit and stderr. */
 export function hostRuntime(
   transport: Transport,
-  host: Pick<Host, "onSignal" | "openFileLimit" | "stderr">,
+  host: Pick<Host, "onSignal" | "openFileLimit" | "openFileCount" | "stderr">,
 ): ServeRuntime {
   return {
     transport,
     onSignal: (signal, fn) => host.onSignal(signal, fn),
-    openFileLimit: () => host.openFileLimit(),
+    openFileLimit: () => descriptorsLeft(host),
     stderr: host.stderr,
   };
 }

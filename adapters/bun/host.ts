@@ -9,7 +9,7 @@
 //  - a write to a closed pipe rejects (EPIPE) rather than crashing: swallowed, since
 //    logging must never kill the server.
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { stat, writeFile } from "node:fs/promises";
 import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
@@ -107,6 +107,13 @@ export const bunHost: Host = {
   openFileLimit() {
     try {
       return parseOpenFileLimit(readFileSync("/proc/self/limits", "utf8"));
+    } catch {
+      return undefined; // not Linux
+    }
+  },
+  openFileCount() {
+    try {
+      return readdirSync("/proc/self/fd").length - 1; // less the one reading the directory
     } catch {
       return undefined; // not Linux
     }

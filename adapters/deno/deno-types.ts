@@ -114,6 +114,7 @@ export interface DenoApi {
   writeFile(path: string, data: Uint8Array): Promise<void>;
   stat(path: string): Promise<{ size: number }>;
   readTextFileSync(path: string): string;
+  readDirSync(path: string): Iterable<{ name: string }>;
 
   readonly permissions: {
     querySync(desc: { name: "read"; path?: string } | { name: "env"; variable?: string } | { name: string }): {

@@ -111,6 +111,17 @@ export const denoHost: Host = {
       return undefined;
     }
   },
+  openFileCount() {
+    const path = "/proc/self/fd"; // asked only when granted, as for the limit
+    try {
+      if (D.build.os !== "linux" || D.permissions.querySync({ name: "read", path }).state !== "granted") {
+        return undefined;
+      }
+      return [...D.readDirSync(path)].length - 1; // less the one reading the directory
+    } catch {
+      return undefined;
+    }
+  },
   memoryRss() {
     try {
       return D.memoryUsage().rss;

@@ -1,7 +1,7 @@
 // Host services over Node's process, fs and stdio.
 
 import { readFile, stat, writeFile } from "node:fs/promises";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { fileError } from "./errors.ts";
 import { parseOpenFileLimit } from "../../src/adapter-kit/fd-limit.ts";
 import { archName, platformName } from "../../src/platform.ts";
@@ -50,6 +50,13 @@ export const nodeHost: Host = {
       return parseOpenFileLimit(readFileSync("/proc/self/limits", "utf8"));
     } catch {
       return undefined; // not Linux: no portable getrlimit in Node
+    }
+  },
+  openFileCount() {
+    try {
+      return readdirSync("/proc/self/fd").length - 1; // less the one reading the directory
+    } catch {
+      return undefined; // not Linux
     }
   },
   memoryRss: () => process.memoryUsage.rss(),

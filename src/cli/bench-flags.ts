@@ -3,7 +3,7 @@
 
 import { formatAddr } from "../addr.ts";
 import { framingFactory } from "../codec/index.ts";
-import type { Host } from "../host.ts";
+import { descriptorsLeft, type Host } from "../host.ts";
 import { BENCH_MODES, type BenchConfig, type BenchMode } from "../bench/run.ts";
 import { AppExchange, FramedExchange } from "../bench/exchange.ts";
 import type { ProxySend } from "../proxy/client.ts";
@@ -107,11 +107,11 @@ export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
   const addr = addrArg(p.positionals[0]!);
   const mode = enumFlag(p, "mode", BENCH_MODES) as BenchMode;
   const connections = intFlag(p, "connections", 1, MAX_BENCH_CONNECTIONS)!;
-  const limit = host.openFileLimit();
-  if (limit !== undefined && connections > limit - FD_HEADROOM) {
+  const left = descriptorsLeft(host);
+  if (left !== undefined && connections > left - FD_HEADROOM) {
     throw new UsageError(
-      `-c ${connections}: the open-file limit ${limit} allows at most ${Math.max(0, limit - FD_HEADROOM)} ` +
-        `(raise it with ulimit -n, or lower -c)`,
+      `-c ${connections}: the open-file limit ${host.openFileLimit()} leaves room for at most ` +
+        `${Math.max(0, left - FD_HEADROOM)} connections (raise it with ulimit -n, or lower -c)`,
     );
   }
   const durationMs = durationFlag(p, "duration");

@@ -59,7 +59,6 @@ ${formatFlags(BENCH_FLAGS)}
 
 export const benchCommand: Command = {
   name: "bench",
-  summary: "load generator: echo, stream, connect, hold, framed or app load; latency and throughput",
   help,
   async run(rt, argv) {
     const { host } = rt;

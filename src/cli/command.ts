@@ -4,7 +4,6 @@ import type { Runtime } from "../host.ts";
 
 export interface Command {
   name: string;
-  summary: string;
   help(): string;
   /** Resolves with the exit code. Throws UsageError for misuse (exit 2). */
   run(rt: Runtime, argv: readonly string[]): Promise<number>;

@@ -3,15 +3,38 @@
 import type { Runtime } from "../host.ts";
 import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
-import { serveCommand } from "./serve.ts";
-import { sendCommand } from "./send.ts";
-import { requestCommand } from "./request.ts";
-import { probeCommand } from "./probe.ts";
-import { benchCommand } from "./bench.ts";
 import type { Command } from "./command.ts";
 import { describeFailure } from "./failure.ts";
 
-const commands: readonly Command[] = [serveCommand, sendCommand, requestCommand, probeCommand, benchCommand];
+/** The verbs, each loaded only when used: a client need not load the server, and a process
+ * under a tight open-file limit starts (Node reads a module graph's files all at once). */
+const commands: readonly { name: string; summary: string; load(): Promise<Command> }[] = [
+  {
+    name: "serve",
+    summary: "run a service (echo, discard, daytime, chargen, time, app)",
+    load: async () => (await import("./serve.ts")).serveCommand,
+  },
+  {
+    name: "send",
+    summary: "echo client: send text, stdin or frames (one or many connections), print the reply",
+    load: async () => (await import("./send.ts")).sendCommand,
+  },
+  {
+    name: "request",
+    summary: "app-protocol client: search, echo, JSON or binary request",
+    load: async () => (await import("./request.ts")).requestCommand,
+  },
+  {
+    name: "probe",
+    summary: "health check: speak a server's protocol and check the answer (the image's HEALTHCHECK)",
+    load: async () => (await import("./probe.ts")).probeCommand,
+  },
+  {
+    name: "bench",
+    summary: "load generator: echo, stream, connect, hold, framed or app load; latency and throughput",
+    load: async () => (await import("./bench.ts")).benchCommand,
+  },
+];
 
 function topHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -54,7 +77,7 @@ export async function runCli(rt: Runtime): Promise<number> {
         return 0;
       }
       if (rest.length > 1) throw new UsageError(`help takes one command, not ${rest.length} arguments`);
-      await host.stdout.write(findCommand(rest[0]!).help());
+      await host.stdout.write((await findCommand(rest[0]!)).help());
       return 0;
     }
     if (verb === "-V" || verb === "--version" || verb === "version") {
@@ -64,7 +87,7 @@ export async function runCli(rt: Runtime): Promise<number> {
     if (verb.startsWith("-") && verb !== "-") {
       throw new UsageError(`unknown option "${verb.split("=")[0]}"`);
     }
-    const found = findCommand(verb);
+    const found = await findCommand(verb);
     if (rest.includes("-h") || rest.includes("--help")) {
       await host.stdout.write(found.help());
       return 0;
@@ -78,8 +101,8 @@ export async function runCli(rt: Runtime): Promise<number> {
   }
 }
 
-function findCommand(name: string): Command {
-  const command = commands.find((c) => c.name === name);
-  if (!command) throw new UsageError(`unknown command "${name}"`);
-  return command;
+function findCommand(name: string): Promise<Command> {
+  const entry = commands.find((c) => c.name === name);
+  if (!entry) throw new UsageError(`unknown command "${name}"`);
+  return entry.load();
 }

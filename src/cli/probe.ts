@@ -136,7 +136,6 @@ function explicitTarget(text: string, service: string | undefined, framing: stri
 
 export const probeCommand: Command = {
   name: "probe",
-  summary: "health check: speak a server's protocol and check the answer (the image's HEALTHCHECK)",
   help,
   run,
 };

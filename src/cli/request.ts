@@ -197,7 +197,6 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
 
 export const requestCommand: Command = {
   name: "request",
-  summary: "app-protocol client: search, echo, JSON or binary request",
   help,
   run,
 };

@@ -252,7 +252,6 @@ async function run(runtime: Runtime, argv: readonly string[]): Promise<number> {
 
 export const sendCommand: Command = {
   name: "send",
-  summary: "echo client: send text, stdin or frames (one or many connections), print the reply",
   help,
   run,
 };

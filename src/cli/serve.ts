@@ -5,7 +5,7 @@ import { formatAddr } from "../addr.ts";
 import { formatSize } from "../size.ts";
 import type { Addr } from "../transport.ts";
 import { formatDuration } from "../duration.ts";
-import type { Runtime } from "../host.ts";
+import { descriptorsLeft, type Runtime } from "../host.ts";
 import { createLogger, formatLine, type LogFormat, type Logger, type LogLevel } from "../log.ts";
 import { DEFAULT_DEADLINES, DEFAULT_MAX_IN_FLIGHT, type ServerOptions } from "../server/options.ts";
 import { Server } from "../server/server.ts";
@@ -285,7 +285,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     service,
     options,
     log,
-    openFileLimit: host.openFileLimit(),
+    openFileLimit: descriptorsLeft(host),
     proxyProtocol,
     metrics,
   });
@@ -346,6 +346,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
       addr: formatAddr(l.addr),
       service: entry.name,
       framing: one(p, "framing"),
+      max_conns: server.options.maxConns,
       tls: tls ? `TLS ${tls.options.minVersion}+` : undefined,
       runtime: host.runtime,
       proxy_protocol: proxyProtocol ? (proxyProtocol.trusted?.text.join(",") ?? "any source") : undefined,
@@ -417,7 +418,6 @@ async function run(rt: Runtime, rawArgv: readonly string[]): Promise<number> {
 
 export const serveCommand: Command = {
   name: "serve",
-  summary: "run a service (echo, discard, daytime, chargen, time, app)",
   help,
   run,
 };

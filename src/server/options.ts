@@ -35,7 +35,7 @@ export interface Deadlines {
 export interface Limits {
   /**
    * Concurrent connections in all; over it a new connection is closed at once. Default:
-   * 90% of the open-file limit less 32 (`ServerConfig.openFileLimit`), or 4096 unknown.
+   * 90% of the descriptors left (`ServerConfig.openFileLimit`) less 32, or 4096 unknown.
    */
   maxConns: number;
   /** Concurrent connections from one source address. Default 0 (no limit). */
@@ -84,7 +84,7 @@ export const FD_HEADROOM = 32;
 /** Used when the runtime cannot tell the open-file limit. */
 export const FALLBACK_MAX_CONNS = 4096;
 
-/** Default max connections: the open-file limit less 10% and a fixed headroom. */
+/** Default max connections: the descriptors left (open-file limit less those open) less 10% and a fixed headroom. */
 export function defaultMaxConns(openFileLimit: number | undefined): number {
   if (openFileLimit === undefined) return FALLBACK_MAX_CONNS;
   return Math.max(1, Math.floor(openFileLimit * 0.9) - FD_HEADROOM);

@@ -34,7 +34,7 @@ export interface ServerConfig {
   options?: Partial<ServerOptions>;
   /** Where events are logged (limits acting, errors). Default: nowhere (`silentLogger`). */
   log?: Logger;
-  /** Open-file limit, for the default maxConns. */
+  /** Descriptors the server may use (the open-file limit less those open), for the default maxConns. */
   openFileLimit?: number;
   /** Budget of the debug connection lines (default CONN_LINES_PER_SECOND). */
   connLinesPerSecond?: number;

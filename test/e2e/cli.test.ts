@@ -227,7 +227,7 @@ describe.each(CLI_RUNTIMES)("switchboard CLI on %s", (runtime: CliRuntime) => {
       expect(server.addrs[0]).toMatch(/^127\.0\.0\.1:[1-9]\d*$/);
       expect(server.addrs[1]).toMatch(/^\[::1\]:[1-9]\d*$/);
       expect(server.addrs[2]).toMatch(/^unix:.*echo\.sock$/);
-      expect(server.log()).toMatch(new RegExp(`service=echo runtime=${runtime}`));
+      expect(server.log()).toMatch(new RegExp(`service=echo max_conns=\\d+ runtime=${runtime}`));
     });
 
     test("a stock Python socket client gets its bytes back (IPv4, IPv6, unix)", () => {

@@ -153,7 +153,9 @@ describe.each([
     } finally {
       expect((await server.stop()).code).toBe(0);
     }
-    expect(server.log()).toMatch(new RegExp(`listening addr=127\\.0\\.0\\.1:\\d+ service=echo runtime=${runtime}`));
+    expect(server.log()).toMatch(
+      new RegExp(`listening addr=127\\.0\\.0\\.1:\\d+ service=echo max_conns=\\d+ runtime=${runtime}`),
+    );
   });
 
   test("framed echo: send --framing lp:u16 gets each frame back", async () => {
@@ -231,7 +233,7 @@ describe("the linux-arm64 executable under qemu-aarch64", () => {
     } finally {
       expect((await server.stop(30_000)).code).toBe(0);
     }
-    expect(server.log()).toMatch(/listening addr=127\.0\.0\.1:\d+ service=echo runtime=bun/);
+    expect(server.log()).toMatch(/listening addr=127\.0\.0\.1:\d+ service=echo max_conns=\d+ runtime=bun/);
   }, 180_000);
 
   test("serves the app protocol to the linux-x64 executable's request", async () => {
