@@ -18,6 +18,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
+import { tcpEndpoint } from "../../src/addr.ts";
 import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
@@ -26,10 +27,6 @@ import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal
 import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
 type ErrnoError = Error & { code?: string };
-
-function tcpAddr(host: string | undefined, port: number | undefined): Addr {
-  return { transport: "tcp", hostname: host ?? "", port: port ?? 0 };
-}
 
 /**
  * How far a socket reads ahead of its handler: node:net keeps reading a paused socket until
@@ -76,8 +73,9 @@ class NodeConn implements Conn {
       this.remote = { transport: "unix", path: unixPath };
       this.local = { transport: "unix", path: unixPath };
     } else {
-      this.remote = tcpAddr(socket.remoteAddress, socket.remotePort);
-      this.local = tcpAddr(socket.localAddress, socket.localPort);
+      // Undefined when the peer reset before this accept was handled: the unknown address.
+      this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
+      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
   }
 
