@@ -153,7 +153,7 @@ class NodeConn implements Conn {
     });
     socket.on("data", this.#onData);
     socket.on("end", () => {
-      if (this.#error) return; // the connection failed: its close (with the error) follows
+      if (this.tls && this.#error) return; // a TLS alert: the close (with the error) follows
       if (this.#paused || (this.tls !== undefined && !this.tls.established)) this.#endHeld = true;
       else this.#reportEnd();
     });
