@@ -147,7 +147,9 @@ class NodeConn implements Conn {
       // without closing it, and the peer's FIN then reads as a clean end: close it ourselves.
       if (this.tls) {
         setImmediate(() => {
-          if (!this.socket.destroyed) this.#abort();
+          // Once the TCP socket below is gone the TLS socket closes with it: never destroy
+          // it after that (decision 105).
+          if (!this.socket.destroyed && !this.raw?.destroyed) this.#abort();
         });
       }
     });
