@@ -40,8 +40,18 @@ export function parseAddr(text: string, defaultHost = "127.0.0.1"): Addr {
   return { transport: "tcp", hostname: host, port: Number(portText) };
 }
 
-/** Print an address the way parseAddr reads it. */
+/**
+ * A TCP endpoint as a runtime reports it. Node and Bun cannot tell the address of a peer
+ * that reset before its accept was handled (undefined): that is the unknown address (empty
+ * host, port 0), which formatAddr prints as "unknown", never as a made-up ":0".
+ */
+export function tcpEndpoint(hostname: string | undefined, port: number | undefined): Addr {
+  return hostname ? { transport: "tcp", hostname, port: port ?? 0 } : { transport: "tcp", hostname: "", port: 0 };
+}
+
+/** Print an address the way parseAddr reads it ("unknown" for tcpEndpoint's unknown address). */
 export function formatAddr(addr: Addr): string {
   if (addr.transport === "unix") return `unix:${addr.path}`;
+  if (addr.hostname === "") return "unknown";
   return addr.hostname.includes(":") ? `[${addr.hostname}]:${addr.port}` : `${addr.hostname}:${addr.port}`;
 }

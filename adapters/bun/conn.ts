@@ -5,6 +5,7 @@
 
 import { type Addr, allocateConnId, type Conn, ConnError, type ConnHandler } from "../../src/transport.ts";
 import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
+import { tcpEndpoint } from "../../src/addr.ts";
 import type { BunSocket, BunSocketHandler, BunSysError } from "./bun-types.ts";
 import { asError, connError } from "./errors.ts";
 import { type BunTlsState, tlsConnError } from "./tls.ts";
@@ -66,8 +67,9 @@ export class BunConn implements Conn {
       this.remote = { transport: "unix", path: unixPath };
       this.local = { transport: "unix", path: unixPath };
     } else {
-      this.remote = { transport: "tcp", hostname: socket.remoteAddress ?? "", port: socket.remotePort ?? 0 };
-      this.local = { transport: "tcp", hostname: socket.localAddress ?? "", port: socket.localPort ?? 0 };
+      // Unset when the peer reset before this accept was handled: the unknown address.
+      this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
+      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
     liveConns++;
   }

@@ -39,6 +39,7 @@ import { bunApi as bun, type BunTcpListener } from "./bun-types.ts";
 import { BunConn, type SocketData, socketHandlers } from "./conn.ts";
 import { bunNetCode, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
+import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { BUN_TLS_SUPPORT, BunTlsState, clientTls, serverHandshake, serverTls, tlsConnectError } from "./tls.ts";
 
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
@@ -128,6 +129,8 @@ function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
+  // A reset before any reply after presenting a client certificate: the server refused it.
+  if (addr.transport === "tcp") handler = judgeClientCertRefusal(handler, opts.tls);
   return new Promise<Conn>((resolve, reject) => {
     let settled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;

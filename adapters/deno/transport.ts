@@ -48,6 +48,7 @@ import { DenoConnImpl } from "./conn.ts";
 import { deno, type DenoConn, type DenoListener } from "./deno-types.ts";
 import { denoNetCode, permissionHint, rawDetail } from "./errors.ts";
 import { removeStaleUnixSocket } from "./stale-unix-socket.ts";
+import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { clientHandshake, DENO_TLS_SUPPORT, listenTls, watchHandshake } from "./tls.ts";
 
 /** Deno only lets reusePort through with --unstable-net; listenDatagram is gated by the same flag. */
@@ -107,6 +108,7 @@ async function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn
   if (addr.transport === "tcp" && addr.port === 0) throw new ConnectError(addr, "ECONNREFUSED");
   const controller = opts.timeoutMs !== undefined && addr.transport === "tcp" ? new AbortController() : undefined;
   const tls = addr.transport === "tcp" ? opts.tls : undefined;
+  handler = judgeClientCertRefusal(handler, tls); // a reset before any reply: our certificate was refused
   const attempt = addr.transport === "unix"
     ? D.connect({ transport: "unix", path: addr.path })
     : tls?.cert !== undefined

@@ -18,16 +18,15 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
+import { tcpEndpoint } from "../../src/addr.ts";
 import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
+import { TlsCarrier } from "./tls-carrier.ts";
+import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
 type ErrnoError = Error & { code?: string };
-
-function tcpAddr(host: string | undefined, port: number | undefined): Addr {
-  return { transport: "tcp", hostname: host ?? "", port: port ?? 0 };
-}
 
 /**
  * How far a socket reads ahead of its handler: node:net keeps reading a paused socket until
@@ -74,8 +73,9 @@ class NodeConn implements Conn {
       this.remote = { transport: "unix", path: unixPath };
       this.local = { transport: "unix", path: unixPath };
     } else {
-      this.remote = tcpAddr(socket.remoteAddress, socket.remotePort);
-      this.local = tcpAddr(socket.localAddress, socket.localPort);
+      // Undefined when the peer reset before this accept was handled: the unknown address.
+      this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
+      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
   }
 
@@ -143,9 +143,19 @@ class NodeConn implements Conn {
     const { socket, handler } = this;
     socket.on("error", (err) => {
       this.#error ??= this.tls ? tlsConnError(err) : connError(err);
+      // node:tls reports an alert on an established connection (a refused client certificate)
+      // without closing it, and the peer's FIN then reads as a clean end: close it ourselves.
+      if (this.tls) {
+        setImmediate(() => {
+          // Once the TCP socket below is gone the TLS socket closes with it: never destroy
+          // it after that (decision 105).
+          if (!this.socket.destroyed && !this.raw?.destroyed) this.#abort();
+        });
+      }
     });
     socket.on("data", this.#onData);
     socket.on("end", () => {
+      if (this.tls && this.#error) return; // a TLS alert: the close (with the error) follows
       if (this.#paused || (this.tls !== undefined && !this.tls.established)) this.#endHeld = true;
       else this.#reportEnd();
     });
@@ -413,12 +423,15 @@ function connectTls(
   handler: ConnHandler,
 ): Promise<Conn> {
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
+  handler = judgeClientCertRefusal(handler, t);
   return new Promise<Conn>((resolve, reject) => {
     // Our own TCP socket under the TLS one: abort() resets it (a TLSSocket has no TCP handle).
-    const raw = net.connect({ host: addr.hostname, port: addr.port, allowHalfOpen: true });
+    // Handed over unconnected, it stays a JS stream whose write errors are reported (tls-carrier.ts).
+    const raw = new TlsCarrier();
     const socket = tls.connect(
       { ...clientOptions(addr, t), socket: raw, allowHalfOpen: true, highWaterMark } as tls.ConnectionOptions,
     );
+    raw.connect({ host: addr.hostname, port: addr.port });
     let timer: ReturnType<typeof setTimeout> | undefined;
     let tcpUp = false;
     const fail = (err: ConnectError) => {
@@ -427,7 +440,7 @@ function connectTls(
       reject(err);
     };
     raw.once("connect", () => tcpUp = true);
-    raw.once("error", (err) => socket.destroy(err)); // a refused connect reaches the TLS socket's error
+    raw.on("error", (err) => socket.destroy(err)); // a refused connect (or a reset) reaches the TLS socket
     const onError = (err: Error) =>
       fail(tcpUp ? tlsConnectError(addr, t, err) : new ConnectError(addr, nodeNetCode(err), rawDetail(err)));
     socket.once("error", onError);

@@ -7,12 +7,23 @@ import { decodeJson, jsonMessage } from "../app/content.ts";
 import { concatBytes } from "../bytes.ts";
 import { ByteQueue, CodecError, decodeEofAll, decodeFrames, framingFactory } from "../codec/index.ts";
 import { type Addr, type Conn, ConnectError, type Transport } from "../transport.ts";
+import { isTlsCode, type TlsClientOptions } from "../tls.ts";
 
 export interface ProbeTarget {
   service: string;
   addr: Addr;
   /** echo only: the server's --framing. */
   framing?: string;
+  /** Speak TLS to it (probe --tls and friends). */
+  tls?: TlsClientOptions;
+  /** Read from the server's command line: it serves TLS here (--tls-cert). */
+  serverTls?: boolean;
+}
+
+/** A failed connect, short: the code, or for TLS the sentence that says what was not trusted. */
+function cannotConnect(err: unknown): unknown {
+  if (!(err instanceof ConnectError)) return err;
+  return new Error(`cannot connect: ${isTlsCode(err.code) ? err.reason : err.code}`);
 }
 
 const decoder = new TextDecoder();
@@ -30,7 +41,7 @@ interface Exchange {
  */
 function exchange(
   transport: Transport,
-  addr: Addr,
+  { addr, tls }: ProbeTarget,
   deadline: number,
   payload: Uint8Array | undefined,
   opts: { maxBytes: number; readFirst?: boolean },
@@ -50,7 +61,7 @@ function exchange(
       conn?.close("abort");
       reject(new Error("no complete answer in time"));
     }, Math.max(1, deadline - Date.now()));
-    transport.connect({ addr, timeoutMs: Math.max(1, deadline - Date.now()) }, {
+    transport.connect({ addr, timeoutMs: Math.max(1, deadline - Date.now()), ...(tls ? { tls } : {}) }, {
       open: (c) => void (conn = c),
       data: (c, chunk) => {
         if (stopped) return;
@@ -77,7 +88,7 @@ function exchange(
       if (!opts.readFirst) halfClose(c);
     }, (err) => {
       clearTimeout(timer);
-      reject(err instanceof ConnectError ? new Error(`cannot connect: ${err.code}`) : err);
+      reject(cannotConnect(err));
     });
   });
 }
@@ -112,14 +123,14 @@ function preview(bytes: Uint8Array): string {
 async function checkEcho(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
   const sent = token(target.framing);
   if (target.framing === undefined) {
-    const r = await exchange(t, target.addr, deadline, sent, { maxBytes: sent.length + MAX_ANSWER });
+    const r = await exchange(t, target, deadline, sent, { maxBytes: sent.length + MAX_ANSWER });
     return same(r.received, sent) ? undefined : `sent ${preview(sent)}, got back ${preview(r.received)}`;
   }
   const factory = framingFactory(target.framing);
   const pieces: Uint8Array[] = [];
   factory().encode(sent, (b) => void pieces.push(b));
   const framed = concatBytes(pieces);
-  const r = await exchange(t, target.addr, deadline, framed, { maxBytes: framed.length + MAX_ANSWER });
+  const r = await exchange(t, target, deadline, framed, { maxBytes: framed.length + MAX_ANSWER });
   const queue = new ByteQueue();
   queue.push(r.received);
   const codec = factory();
@@ -137,7 +148,7 @@ async function checkEcho(t: Transport, target: ProbeTarget, deadline: number): P
 }
 
 async function checkDiscard(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
-  const r = await exchange(t, target.addr, deadline, token(undefined), { maxBytes: MAX_ANSWER });
+  const r = await exchange(t, target, deadline, token(undefined), { maxBytes: MAX_ANSWER });
   if (r.received.length > 0) return `a discard server sends nothing, but it sent ${preview(r.received)}`;
   return r.ended ? undefined : "the server did not close after our half-close";
 }
@@ -145,12 +156,12 @@ async function checkDiscard(t: Transport, target: ProbeTarget, deadline: number)
 const DAYTIME = /^[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} \d{2}:\d{2}:\d{2}-UTC\r\n$/;
 
 async function checkDaytime(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
-  const r = await exchange(t, target.addr, deadline, undefined, { maxBytes: MAX_ANSWER });
+  const r = await exchange(t, target, deadline, undefined, { maxBytes: MAX_ANSWER });
   return r.ended && DAYTIME.test(decoder.decode(r.received)) ? undefined : `not a daytime line: ${preview(r.received)}`;
 }
 
 async function checkTime(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
-  const r = await exchange(t, target.addr, deadline, undefined, { maxBytes: MAX_ANSWER });
+  const r = await exchange(t, target, deadline, undefined, { maxBytes: MAX_ANSWER });
   return r.received.length === 4 && r.ended ? undefined : `expected 4 bytes then close, got ${r.received.length} bytes`;
 }
 
@@ -158,7 +169,7 @@ async function checkTime(t: Transport, target: ProbeTarget, deadline: number): P
 const CHARGEN_BYTES = 2 * 74;
 
 async function checkChargen(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
-  const r = await exchange(t, target.addr, deadline, undefined, {
+  const r = await exchange(t, target, deadline, undefined, {
     maxBytes: CHARGEN_BYTES,
     readFirst: true,
   });
@@ -176,10 +187,12 @@ async function checkChargen(t: Transport, target: ProbeTarget, deadline: number)
 
 async function checkApp(t: Transport, target: ProbeTarget, deadline: number): Promise<string | undefined> {
   const value = decoder.decode(token(undefined));
-  const client = await AppClient.connect(t, target.addr, { timeoutMs: Math.max(1, deadline - Date.now()) })
-    .catch((err) => {
-      throw err instanceof ConnectError ? new Error(`cannot connect: ${err.code}`) : err;
-    });
+  const client = await AppClient.connect(t, target.addr, {
+    timeoutMs: Math.max(1, deadline - Date.now()),
+    ...(target.tls ? { tls: target.tls } : {}),
+  }).catch((err) => {
+    throw cannotConnect(err);
+  });
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const reply = client.request(jsonMessage({ action: "echo", value }));

@@ -37,6 +37,7 @@ export function targetsFromCmdline(cmdline: Uint8Array, pid: number): ProbeTarge
   let service: string;
   let framing: string | undefined;
   let listens: string[] | undefined;
+  let serverTls = false;
   try {
     // A worker of `serve --workers` (docs/workers.md): its role names the addresses it bound.
     let role: WorkerRole | undefined, serveArgs: readonly string[];
@@ -48,6 +49,7 @@ export function targetsFromCmdline(cmdline: Uint8Array, pid: number): ProbeTarge
     const p = parseArgs(serveArgs, serveFlags);
     service = one(p, "service")!;
     framing = one(p, "framing");
+    serverTls = one(p, "tls-cert") !== undefined;
     listens = role?.listen ?? p.flags.get("listen");
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
@@ -68,6 +70,6 @@ export function targetsFromCmdline(cmdline: Uint8Array, pid: number): ProbeTarge
         `process ${pid} listens on port 0 (${text}): the OS picked the port; give ADDR instead`,
       );
     }
-    return { service: entry.name, addr: reachable(addr), framing };
+    return { service: entry.name, addr: reachable(addr), framing, ...(serverTls ? { serverTls } : {}) };
   });
 }

@@ -7,10 +7,11 @@ import { formatAddr } from "../addr.ts";
 import { framingFactory } from "../codec/index.ts";
 import type { Runtime } from "../host.ts";
 import { findService, services } from "./service-registry.ts";
-import { addrArg, durationFlag, type FlagSpec, formatFlags, intFlag, one, parseArgs, UsageError } from "./args.ts";
+import { addrArg, durationFlag, type FlagSpec, formatFlags, has, intFlag, one, parseArgs, UsageError } from "./args.ts";
 import type { Command } from "./command.ts";
 import { probe, type ProbeTarget } from "./probe-checks.ts";
 import { ProbeTargetError, targetsFromCmdline } from "./probe-target.ts";
+import { clientTlsOptions, TLS_CLIENT_FLAGS } from "./tls-flags.ts";
 
 const flags: FlagSpec[] = [
   {
@@ -36,6 +37,7 @@ const flags: FlagSpec[] = [
     help: "give up on a listener after this long",
     default: "3s",
   },
+  ...TLS_CLIENT_FLAGS,
 ];
 
 function help(): string {
@@ -56,10 +58,15 @@ service and framing; 0.0.0.0 and [::] are checked on 127.0.0.1 and [::1]. This i
 Docker image's HEALTHCHECK. Prints one "ok" line per listener; exit 0 if all are
 healthy, 1 if any is not (the reason on stderr), 2 on a usage error.
 
+With --tls the probe speaks TLS (and verifies the server's certificate: --tls-ca,
+--tls-servername, or --insecure); without ADDR it applies to every listener. A server
+whose command line has --tls-cert is reported unhealthy without --tls, saying so.
+
 Examples:
   switchboard probe                      # in the container: whatever PID 1 serves
   switchboard probe 127.0.0.1:7013       # daytime, by its default port
   switchboard probe :9000 --service echo --framing lp:u16
+  switchboard probe :7443 --service echo --tls --tls-ca ca.pem
 
 Options:
 ${formatFlags(flags)}
@@ -72,10 +79,14 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
   if (p.positionals.length > 1) throw new UsageError(`unexpected argument "${p.positionals[1]}"`);
   const timeoutMs = durationFlag(p, "timeout");
   if (timeoutMs <= 0) throw new UsageError(`option "--timeout" must be more than 0`);
+  const tls = await clientTlsOptions(rt, p);
   let targets: ProbeTarget[];
   const [text] = p.positionals;
   if (text !== undefined) {
     targets = [explicitTarget(text, one(p, "service"), one(p, "framing"))];
+    if (targets[0]!.addr.transport === "unix" && has(p, "tls")) {
+      throw new UsageError("--tls: TLS is served on TCP only, not on a unix socket");
+    }
   } else {
     if (one(p, "service") !== undefined || one(p, "framing") !== undefined) {
       throw new UsageError("--service and --framing go with ADDR; without ADDR they come from the server");
@@ -91,13 +102,17 @@ async function run(rt: Runtime, argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  if (tls) targets = targets.map((t) => t.addr.transport === "tcp" ? { ...t, tls } : t);
   const results = await Promise.all(targets.map(async (t) => {
     const started = Date.now();
-    return { t, why: await probe(transport, t, timeoutMs), ms: Date.now() - started };
+    const why = t.serverTls && !t.tls
+      ? "the server serves TLS (--tls-cert): probe it with --tls (and --tls-ca FILE or --insecure)"
+      : await probe(transport, t, timeoutMs);
+    return { t, why, ms: Date.now() - started };
   }));
   let failed = 0;
   for (const { t, why, ms } of results) {
-    const what = `${t.service}${t.framing ? ` (${t.framing})` : ""} ${formatAddr(t.addr)}`;
+    const what = `${t.service}${t.framing ? ` (${t.framing})` : ""} ${formatAddr(t.addr)}${t.tls ? " over TLS" : ""}`;
     if (why === undefined) {
       await host.stdout.write(`ok ${what} (${ms} ms)\n`);
     } else {

@@ -185,6 +185,7 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
 
   #onClose(err: Error | undefined): void {
     this.#silence?.stop();
+    this.#failure ??= err; // a write after the close reports why it closed
     const failure = this.#failure ?? err;
     for (const w of this.#drainWaiters.splice(0)) failure ? w.reject(failure) : w.resolve();
     if (failure) this.#inbox.fail(failure);

@@ -1,6 +1,6 @@
 // Parsers for what users type: addresses, durations, sizes, flags.
 import { describe, expect, test } from "vitest";
-import { AddrError, formatAddr, parseAddr } from "../../src/addr.ts";
+import { AddrError, formatAddr, parseAddr, tcpEndpoint } from "../../src/addr.ts";
 import { formatDuration, parseDuration } from "../../src/duration.ts";
 import { parseArgs, parseSize, UsageError } from "../../src/cli/args.ts";
 import { defaultMaxConns } from "../../src/server/options.ts";
@@ -19,6 +19,14 @@ describe("addresses", () => {
   ])("%s", (text, want) => {
     expect(parseAddr(text)).toEqual(want);
     expect(parseAddr(formatAddr(parseAddr(text)))).toEqual(want);
+  });
+
+  test("an endpoint the runtime could not tell (a peer that reset before accept) prints as unknown", () => {
+    expect(tcpEndpoint(undefined, undefined)).toEqual({ transport: "tcp", hostname: "", port: 0 });
+    expect(tcpEndpoint("", 0)).toEqual({ transport: "tcp", hostname: "", port: 0 });
+    expect(formatAddr(tcpEndpoint(undefined, 5))).toBe("unknown");
+    expect(formatAddr(tcpEndpoint("::1", 80))).toBe("[::1]:80");
+    expect(() => parseAddr("unknown")).toThrow(AddrError); // never mistaken for an address
   });
 
   test.each(["", "host", "host:", "host:x", "1.2.3.4:65536", "::1:80", "[::1]", "[::1]80", "unix:", " :80"])(

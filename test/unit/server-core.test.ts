@@ -147,8 +147,12 @@ describe("server core", () => {
     const stuck = await t.connect({ addr: l.addr }, { open: (c) => c.pause(), data() {} });
     const chunk = pattern(256 * 1024, 1);
     for (let i = 0; i < 64; i++) stuck.write(chunk);
-    await waitFor(() => server.connections === 1, "admitted");
-    await sleep(200);
+    // Busy for good: the echo backed up to the write buffer bound (reading paused), with
+    // the kernel's buffers toward the client already full, so nothing of it can leave.
+    await waitFor(
+      () => [...server.openConnections()].some((v) => v.conn.queued >= server.options.writeBuffer),
+      "the echo to back up into our full write buffer",
+    );
     await server.shutdown();
     expect(server.counters.get("drain-timeout")).toBe(1);
     stuck.close("abort");

@@ -36,6 +36,19 @@ describe("probe targets from a command line", () => {
     expect(() => targetsFromCmdline(broken, 9)).toThrow(ProbeTargetError);
   });
 
+  test("a server with --tls-cert is marked as serving TLS (probe then needs --tls)", () => {
+    const tls = cmdline("switchboard", "serve", "-l", "0.0.0.0:7443", "--tls-cert", "c.pem", "--tls-key", "k.pem");
+    expect(targetsFromCmdline(tls, 1)).toEqual([
+      {
+        service: "echo",
+        framing: undefined,
+        serverTls: true,
+        addr: { transport: "tcp", hostname: "127.0.0.1", port: 7443 },
+      },
+    ]);
+    expect(targetsFromCmdline(cmdline("switchboard", "serve", "-l", ":7007"), 1)[0]!.serverTls).toBeUndefined();
+  });
+
   test("every --listen, wildcards over loopback, framing kept, whatever runs the CLI", () => {
     const argv = cmdline(
       "deno",
