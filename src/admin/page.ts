@@ -45,9 +45,9 @@ export const PAGE_HTML = `<!doctype html>
   </section>
   <section id="workers-section" hidden>
     <h2>Workers</h2>
-    <table id="workers"><thead><tr><th>worker</th><th class="n">pid</th><th class="n">state</th><th class="n">open</th>
-      <th class="n">accepted</th><th class="n">uptime</th><th class="n">restarts</th></tr></thead>
-      <tbody></tbody></table>
+    <div class="wide"><table id="workers"><thead><tr><th>id</th><th class="n">pid</th><th class="n">state</th>
+      <th class="n">open</th><th class="n">accepted</th><th class="n">up</th><th class="n">restarts</th></tr></thead>
+      <tbody></tbody></table></div>
   </section>
   <section>
     <h2>Open connections by bytes</h2>
@@ -91,6 +91,8 @@ td.n, th.n { text-align: right; }
 polyline.acc { stroke: var(--acc); } polyline.clo { stroke: var(--clo); }
 polyline { fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; }
 ul { padding-left: 1.2em; margin: 0; }
+.wide { overflow-x: auto; } /* a wide table scrolls by itself on a phone, not the page */
+#workers { font-size: .85em; } #workers td, #workers th { padding: 3px 4px; white-space: nowrap; }
 footer { margin-top: 1.5em; }
 `;
 
@@ -161,7 +163,7 @@ function render(s) {
   const limits = [];
   for (const [k, v] of Object.entries(s.refusedByReason)) limits.push(["refused: " + k, fmtInt(v)]);
   for (const [k, v] of Object.entries(s.closedByReason)) {
-    if (/timeout|discard|protocol/.test(k)) limits.push(["closed: " + k, fmtInt(v)]);
+    if (/timeout|discard|protocol|worker-exit/.test(k)) limits.push(["closed: " + k, fmtInt(v)]);
   }
   rows($("limits").tBodies[0], limits);
   const l = s.limits;
@@ -177,7 +179,7 @@ function render(s) {
   const ws = s.workers;
   $("workers-section").hidden = !ws;
   if (ws) {
-    rows($("workers").tBodies[0], ws.map((w) => ["worker " + w.id, w.pid === null ? "–" : String(w.pid), w.state,
+    rows($("workers").tBodies[0], ws.map((w) => [w.id, w.pid === null ? "–" : String(w.pid), w.state,
       fmtInt(w.connections.open), fmtInt(w.connections.accepted),
       w.uptimeSeconds === null ? "–" : fmtAge(w.uptimeSeconds), fmtInt(w.restarts)]));
   }
