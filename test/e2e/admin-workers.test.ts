@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import { describe, expect, test } from "vitest";
-import { CLI_RUNTIMES, type CliRuntime, type RunningServer, startServer } from "../support/cli.ts";
+import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { adminAddr, get, getText, pollUntil, sample } from "../support/admin.ts";
 import { withTimeout } from "../support/sockets.ts";
 
@@ -179,6 +179,23 @@ describe.each(CLI_RUNTIMES)("admin endpoint with --workers on %s", (rt: CliRunti
     } finally {
       for (const s of held) s.destroy();
       expect((await server.stop()).code).toBe(0);
+    }
+  });
+
+  test("the admin flags are checked and bound before any worker starts: exit 2 or 1, no worker", async () => {
+    const usage = await runCli(rt, ["serve", "--workers", "2", "--listen", "127.0.0.1:0", "--admin", "0.0.0.0:0"]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/is not a loopback address; add --admin-public/);
+    const busy = net.createServer();
+    await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
+    try {
+      const port = (busy.address() as net.AddressInfo).port;
+      const r = await runCli(rt, ["serve", ...ARGS.slice(0, 4), "--admin", `127.0.0.1:${port}`]);
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}: address already in use (EADDRINUSE)`);
+      expect(r.stderr).not.toMatch(/worker started/);
+    } finally {
+      await new Promise((r) => busy.close(r));
     }
   });
 
