@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { renderTables, writeDocs } from "./lib/report.mjs";
+import { benchCapacity, sockperfClient, startSockperfServer } from "./lib/capacity.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.env.BENCH_QUICK === "1";
@@ -43,6 +44,7 @@ hardStop.unref();
 requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
 requireTool("gcc", "to build the C baseline bench/baseline/epoll-echo.c");
 requireTool("python3", "to run the app protocol reference bench/baseline/app-server.py");
+requireTool("sockperf", "Debian's ping-pong tool, the reference for the load generator's own cost");
 const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
 if (build.status !== 0) throw new Error("building dist/ failed");
 const cEcho = join(mkdtempSync(join(tmpdir(), "sb-bench-")), "epoll-echo");
@@ -54,6 +56,12 @@ const sbCmd = {
   node: (a) => [process.execPath, [join(root, "dist/adapters/node/main.js"), "serve", ...listen, ...a]],
   deno: (a) => [bin("deno"), ["run", "-A", join(root, "adapters/deno/main.ts"), "serve", ...listen, ...a]],
   bun: (a) => [bin("bun"), [join(root, "adapters/bun/main.ts"), "serve", ...listen, ...a]],
+};
+/** `switchboard bench` on each runtime (the load generator whose capacity is measured). */
+const benchCli = {
+  node: [process.execPath, [join(root, "dist/adapters/node/main.js")]],
+  deno: [bin("deno"), ["run", "-A", join(root, "adapters/deno/main.ts")]],
+  bun: [bin("bun"), [join(root, "adapters/bun/main.ts")]],
 };
 const handCmd = {
   node: [process.execPath, [join(root, "bench/baseline/node-echo.mjs")]],
@@ -163,11 +171,25 @@ const scenarios = {
     }),
   /** Closed-loop 64 B round trips against the C server: the generator's own capacity. */
   capacity: (key) =>
-    withServer(key, async (s) => {
-      const args = ["pingpong", "127.0.0.1", String(s.port), String(P.conns), String(P.warmup), String(P.seconds)];
-      const { cpu, result } = await windowCpu(s, args);
-      return { value: result.rps, gen_us: result.gen_cpu_us_per_req, server_us: (cpu / result.round_trips) * 1e6 };
-    }),
+    key.startsWith("bench:") // switchboard bench on that runtime, closed loop against the C server
+      ? withServer("c", (s) => benchCapacity(benchCli[key.slice(6)], s, P))
+      : withServer(key, async (s) => {
+        const args = ["pingpong", "127.0.0.1", String(s.port), String(P.conns), String(P.warmup), String(P.seconds)];
+        const { cpu, result } = await windowCpu(s, args);
+        return { value: result.rps, gen_us: result.gen_cpu_us_per_req, server_us: (cpu / result.round_trips) * 1e6 };
+      }),
+  /** One connection, next reply as soon as the last is in: the client's cost per round trip. */
+  client1: async (key) => {
+    if (key !== "sockperf") {
+      return await withServer("c", (s) => benchCapacity(benchCli[key.slice(7)], s, { ...P, conns: 1 }));
+    }
+    const s = await startSockperfServer();
+    try {
+      return await sockperfClient(s, P);
+    } finally {
+      await stopServer(s);
+    }
+  },
 };
 
 // The groups measured in every paired run: one scenario, several servers, in alternating order.
@@ -180,7 +202,8 @@ for (const rt of runtimes) {
   groups.push({ id: `${rt}/connect`, run: scenarios.connect, keys: [`${rt}:hand`, `${rt}:sb`] });
 }
 groups.push({ id: "app", run: scenarios.rate(P.appRate), keys: ["python", ...runtimes.map((rt) => `${rt}:sb-app`)] });
-groups.push({ id: "capacity", run: scenarios.capacity, keys: ["c"] });
+groups.push({ id: "capacity", run: scenarios.capacity, keys: ["c", ...runtimes.map((rt) => `bench:${rt}`)] });
+groups.push({ id: "client1", run: scenarios.client1, keys: ["sockperf", ...runtimes.map((rt) => `bench1:${rt}`)] });
 
 // BENCH_ONLY=REGEX keeps only the matching groups (e.g. "node/echo"): to check one change with repeated paired runs.
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY) : undefined;

@@ -42,6 +42,8 @@ export interface Host {
   openFileLimit(): number | undefined;
   /** Resident set size in bytes, when the runtime can tell. */
   memoryRss(): number | undefined;
+  /** CPU seconds (user + system) this process has used so far, when the runtime can tell (bench). */
+  cpuSeconds?(): number | undefined;
   /** Flush stdio and end the process with `code`. */
   exit(code: number): Promise<never>;
   /**

@@ -91,11 +91,12 @@ export type { FramedClientOptions } from "./client/framed-client.ts";
 // PROXY protocol v1/v2 (src/proxy/): ServerConfig.proxyProtocol on the receiving side, a
 // header-writing Transport wrapper on the sending side, and the codec itself.
 export { CidrError, TrustedNets } from "./proxy/cidr.ts";
-export type { PrefaceHost, ProxyProtocolConfig } from "./proxy/preface.ts";
+export type { ProxyProtocolConfig } from "./proxy/preface.ts";
 export { proxyingTransport } from "./proxy/client.ts";
 export type { ProxySend } from "./proxy/client.ts";
 export { encodeProxyHeader, encodeV1, encodeV2 } from "./proxy/encode.ts";
 export type { ProxyVersion } from "./proxy/encode.ts";
+export type { V2Options as ProxyV2Options } from "./proxy/v2.ts";
 export { parseProxyHeader, ProxyHeaderDecoder } from "./proxy/parse.ts";
 export type { Decoded as ProxyDecoded } from "./proxy/parse.ts";
 export { ProxyHeaderError } from "./proxy/errors.ts";

@@ -112,6 +112,10 @@ export const bunHost: Host = {
     }
   },
   memoryRss: () => process.memoryUsage.rss(),
+  cpuSeconds: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  },
   serveHttp: bunServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await tail; // everything written so far, on both streams

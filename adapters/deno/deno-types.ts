@@ -124,6 +124,8 @@ export interface DenoApi {
   addSignalListener(signal: DenoSignal, handler: () => void): void;
   removeSignalListener(signal: DenoSignal, handler: () => void): void;
   memoryUsage(): { rss: number; heapTotal: number; heapUsed: number; external: number };
+  /** Microseconds of CPU this process has used (Deno 2.4+). */
+  cpuUsage?(): { user: number; system: number };
   exit(code?: number): never;
   /** Path of the running executable (serve --workers). */
   execPath(): string;

@@ -118,6 +118,10 @@ export const denoHost: Host = {
       return undefined;
     }
   },
+  cpuSeconds() {
+    const u = D.cpuUsage?.();
+    return u ? (u.user + u.system) / 1e6 : undefined;
+  },
   serveHttp: denoServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await Promise.all([stdout.idle(), stderr.idle()]);

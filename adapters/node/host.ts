@@ -53,6 +53,10 @@ export const nodeHost: Host = {
     }
   },
   memoryRss: () => process.memoryUsage.rss(),
+  cpuSeconds: () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  },
   serveHttp: nodeServeHttp, // the admin endpoint (src/admin/)
   async exit(code: number): Promise<never> {
     await Promise.all([nodeHost.stdout.write(""), nodeHost.stderr.write("")]);

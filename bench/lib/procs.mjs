@@ -3,7 +3,8 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 
-const children = new Set();
+/** Every child still running: killed on the way out (capacity.mjs adds its own). */
+export const children = new Set();
 /** Kill every child still running (on exit, error or Ctrl-C). */
 export function killAll() {
   for (const c of children) c.kill("SIGKILL");

@@ -96,15 +96,45 @@ export function renderTables(meta, runs) {
       : `Every open-loop server answered at least 95% of the offered load (${P.rate} requests/s echo, ${P.appRate} requests/s app, ${P.conns} connections).`,
   );
 
-  const cap = runs.map((r) => r["capacity|c"]).filter(Boolean);
+  // The load generators' own capacity: can they drive the servers above, and at what cost?
+  const field = (g, k, f) => runs.map((r) => r[`${g}|${k}`]?.[f]);
+  const capKeys = ["c", ...meta.runtimes.map((rt) => `bench:${rt}`)];
+  const capName = (k) => (k === "c" ? "bench/gen.mjs (Node)" : `switchboard bench (${k.slice(6)})`);
   lines.push(
     "",
-    `Load generator capacity (bench/gen.mjs on Node, one core, closed loop of 64 B round trips over ${P.conns} connections against the C server): ` +
-      `${fmt(median(cap.map((c) => c.value)), 0)} round trips/s, ${
-        fmt(median(cap.map((c) => c.gen_us)), 1)
-      } µs generator CPU per request ` +
-      `(the C server: ${fmt(median(cap.map((c) => c.server_us)), 1)} µs).`,
+    `Load generator capacity: each generator alone on core 1, closed loop of 64 B round trips over ${P.conns} connections ` +
+      "against the C epoll server on core 0 (bench's CPU from its own `--json` report, gen.mjs's from its own count).",
+    "",
+    "| generator | round trips/s | generator CPU µs per request | generator's share of its core | C server CPU µs per request |",
+    "|---|---|---|---|---|",
   );
+  for (const k of capKeys) {
+    if (!runs.some((r) => r[`capacity|${k}`])) continue;
+    lines.push(
+      `| ${capName(k)} | ${spread(field("capacity", k, "value"), 0)} | ${spread(field("capacity", k, "gen_us"), 1)} | ${
+        k === "c" ? "–" : spread(field("capacity", k, "gen_share"))
+      } | ${spread(field("capacity", k, "server_us"), 1)} |`,
+    );
+  }
+  const oneKeys = ["sockperf", ...meta.runtimes.map((rt) => `bench1:${rt}`)];
+  lines.push(
+    "",
+    "One connection, each reply awaited before the next request (64 B): the client's CPU per round trip next to " +
+      "Debian's `sockperf ping-pong` (C, blocking sockets; against its own server, as it speaks its own format; " +
+      "switchboard bench against the C epoll server):",
+    "",
+    "| client | round trips/s | client CPU µs per round trip | vs sockperf (CPU) |",
+    "|---|---|---|---|",
+  );
+  for (const k of oneKeys) {
+    if (!runs.some((r) => r[`client1|${k}`])) continue;
+    const vs = runs.map((r) => r[`client1|${k}`]?.gen_us / r["client1|sockperf"]?.gen_us);
+    lines.push(
+      `| ${k === "sockperf" ? "sockperf 3.7" : `switchboard bench (${k.slice(7)})`} | ${
+        spread(field("client1", k, "value"), 0)
+      } | ${spread(field("client1", k, "gen_us"), 1)} | ${k === "sockperf" ? "1" : spread(vs)} |`,
+    );
+  }
 
   lines.push(
     "",

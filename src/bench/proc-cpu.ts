@@ -45,3 +45,8 @@ export async function readProcessCpu(host: Host, pid: number): Promise<number> {
     throw new ProcCpuError(`--pid ${pid}: cannot read its CPU time from /proc/${pid}/stat`);
   }
 }
+
+/** bench's own CPU seconds so far, where the runtime can tell: a help, never a reason to fail a run. */
+export function readOwnCpu(host: Host): number | undefined {
+  return host.cpuSeconds?.();
+}

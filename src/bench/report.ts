@@ -42,7 +42,17 @@ export interface BenchResult {
   /** --pid: the server's CPU time (user + system) during the run, and per request. */
   server_cpu_s?: number;
   server_cpu_s_per_request?: number | null;
+  /**
+   * bench's own CPU time while measuring (Linux), per request, and as a share of one core:
+   * near 1 the generator, not the server, may be what limits the figures.
+   */
+  bench_cpu_s?: number;
+  bench_cpu_s_per_request?: number | null;
+  bench_cpu_share?: number;
 }
+
+/** From this share of one core on, bench may be what limits the run (the summary says so). */
+export const BENCH_SATURATED_SHARE = 0.9;
 
 const round = (n: number, digits: number) => Number(n.toFixed(digits));
 
@@ -155,6 +165,16 @@ export function formatResult(r: BenchResult): string {
     lines.push(
       `  server cpu  ${r.server_cpu_s.toFixed(2)}s` + (per != null ? ` (${formatUs(per * 1e6)} per request)` : ""),
     );
+  }
+  if (r.bench_cpu_s !== undefined) {
+    const per = r.bench_cpu_s_per_request;
+    lines.push(
+      `  bench cpu   ${r.bench_cpu_s.toFixed(2)}s` + (per != null ? ` (${formatUs(per * 1e6)} per request, ` : " (") +
+        `${Math.round((r.bench_cpu_share ?? 0) * 100)}% of one core)`,
+    );
+    if ((r.bench_cpu_share ?? 0) >= BENCH_SATURATED_SHARE) {
+      lines.push("  note        bench kept a core busy: it may be the limit, not the server (docs/bench.md)");
+    }
   }
   for (const e of r.error_examples) lines.push(`  e.g. ${e}`);
   return lines.join("\n") + "\n";

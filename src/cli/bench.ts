@@ -5,7 +5,7 @@
 
 import { runBench } from "../bench/run.ts";
 import { buildResult, errorTotal, formatResult } from "../bench/report.ts";
-import { readProcessCpu } from "../bench/proc-cpu.ts";
+import { readOwnCpu, readProcessCpu } from "../bench/proc-cpu.ts";
 import { formatFlags, parseArgs } from "./args.ts";
 import { BENCH_FLAGS, parseBenchFlags, targetName } from "./bench-flags.ts";
 import { ProgressLine } from "./bench-progress.ts";
@@ -61,6 +61,7 @@ export const benchCommand: Command = {
     // an unknown pid fails now, before the run, not after it
     if (cli.pid !== undefined) await readProcessCpu(host, cli.pid);
     let cpuBefore: Promise<number> | undefined;
+    let ownBefore: number | undefined;
     const progress = new ProgressLine(host.stderr);
     // Ctrl-C ends the run early: the report so far is printed, then exit 130 (as send -c)
     let interrupted = false;
@@ -75,6 +76,7 @@ export const benchCommand: Command = {
       onStart: (stats) => progress.start(stats),
       onMeasure: () => {
         if (cli.pid !== undefined) cpuBefore = readProcessCpu(host, cli.pid);
+        ownBefore = readOwnCpu(host);
       },
     });
     removeSignal();
@@ -100,6 +102,13 @@ export const benchCommand: Command = {
       const used = (await readProcessCpu(host, cli.pid)) - (await cpuBefore!);
       result.server_cpu_s = Number(used.toFixed(2));
       result.server_cpu_s_per_request = result.requests > 0 ? used / result.requests : null;
+    }
+    const [ownStart, ownEnd] = [ownBefore, readOwnCpu(host)];
+    if (ownStart !== undefined && ownEnd !== undefined) {
+      const used = ownEnd - ownStart;
+      result.bench_cpu_s = Number(used.toFixed(2));
+      result.bench_cpu_s_per_request = result.requests > 0 ? used / result.requests : null;
+      result.bench_cpu_share = result.duration_s > 0 ? Number((used / result.duration_s).toFixed(2)) : 0;
     }
     await host.stdout.write(cli.json ? JSON.stringify(result) + "\n" : formatResult(result));
     // after the report: a plot that cannot be written must not lose the run's figures

@@ -14,22 +14,6 @@ export const LIFETIME_BUCKETS = [0.005, 0.05, 0.25, 1, 5, 15, 60, 300, 1800, 360
 /** App request time buckets (seconds): the standard handler answers in microseconds. */
 export const REQUEST_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.01, 0.05, 0.25, 1] as const;
 
-/** Why an admitted connection ended, every value (the metrics list all of them, zeros included). */
-export const END_REASONS: readonly EndReason[] = [
-  "peer-closed",
-  "peer-reset",
-  "error",
-  "server-closed",
-  "shutdown",
-  "idle-timeout",
-  "frame-timeout",
-  "write-timeout",
-  "linger-timeout",
-  "linger-discard",
-  "drain-timeout",
-  "protocol-error",
-];
-
 /**
  * Refusals before a connection is admitted (counted by CloseCounters; it never opens): the
  * admission limits, and with --proxy-protocol a source not trusted or a bad PROXY header.
@@ -41,6 +25,26 @@ export const REFUSAL_REASONS = [
   "proxy-untrusted",
   "proxy-header",
 ] as const;
+
+/** Every way an admitted connection can end: the type checker fails here when one is added and not listed. */
+const ADMITTED_END: Record<Exclude<EndReason, (typeof REFUSAL_REASONS)[number]>, true> = {
+  "peer-closed": true,
+  "peer-reset": true,
+  "error": true,
+  "server-closed": true,
+  "shutdown": true,
+  "idle-timeout": true,
+  "frame-timeout": true,
+  "write-timeout": true,
+  "linger-timeout": true,
+  "linger-discard": true,
+  "drain-timeout": true,
+  "protocol-error": true,
+  "handshake-timeout": true,
+};
+
+/** Why an admitted connection ended, every value (the metrics list all of them, zeros included). */
+export const END_REASONS = Object.keys(ADMITTED_END) as readonly EndReason[];
 
 /** A Prometheus-style histogram: cumulative only when rendered, plain per-bucket counts here. */
 export class Histogram {

@@ -44,6 +44,9 @@ interface Result {
   connections_alive?: number;
   server_cpu_s?: number;
   server_cpu_s_per_request?: number | null;
+  bench_cpu_s?: number;
+  bench_cpu_s_per_request?: number | null;
+  bench_cpu_share?: number;
 }
 
 /** Parse --json output and check the documented shape (docs/bench.md). */
@@ -297,15 +300,20 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
     expect(res.error_examples[0]).toMatch(/^connect: cannot connect to 127\.0\.0\.1:\d+: connection refused/);
   });
 
-  test("--pid adds the server's CPU time per request; an unknown pid is a clear error", async () => {
+  test("--pid adds the server's CPU time per request (bench's own is always there); an unknown pid is a clear error", async () => {
     const r = await runCli(runtime, ["bench", echo, "-c", "2", "-d", "500ms", "--pid", String(echoPid), "--json"]);
     expect(r.code).toBe(0);
     const res = parseResult(r.stdout);
     expect(typeof res.server_cpu_s).toBe("number");
     expect(res.server_cpu_s).toBeGreaterThanOrEqual(0);
     expect(res.server_cpu_s_per_request).toBeCloseTo(res.server_cpu_s! / res.requests, 2);
+    // bench's own CPU, from the runtime (every runtime can tell): closed loop keeps it busy
+    expect(res.bench_cpu_s).toBeGreaterThan(0);
+    expect(res.bench_cpu_s_per_request).toBeCloseTo(res.bench_cpu_s! / res.requests, 2);
+    expect(res.bench_cpu_share).toBeGreaterThan(0);
     const text = await runCli(runtime, ["bench", echo, "-c", "1", "-d", "200ms", "--pid", String(echoPid)]);
     expect(text.stdout.toString()).toMatch(/server cpu +[\d.]+s/);
+    expect(text.stdout.toString()).toMatch(/bench cpu +[\d.]+s \(.+ per request, \d+% of one core\)/);
 
     const none = await runCli(runtime, ["bench", echo, "-d", "200ms", "--pid", "2147483646"]);
     expect(none.code).toBe(1);

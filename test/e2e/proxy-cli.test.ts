@@ -93,6 +93,11 @@ describe.each(CLI_RUNTIMES)("PROXY protocol on %s", (rt) => {
       [["serve", "--proxy-trusted", "10.0.0.0/8"], /--proxy-trusted needs --proxy-protocol/],
       [["serve", "--drain-delay", "1s"], /--drain-delay needs --proxy-protocol/],
       [["serve", "--proxy-protocol", "--proxy-trusted", "10.0.0.0/33"], /--proxy-trusted: bad network "10.0.0.0\/33"/],
+      // The header would come in clear before a handshake the adapters start at accept.
+      [
+        ["serve", "--proxy-protocol", "--tls-cert", "c.pem", "--tls-key", "k.pem"],
+        /--proxy-protocol with --tls-cert: not/,
+      ],
     ];
     for (const [args, want] of cases) {
       const r = await runCli(rt, args);
