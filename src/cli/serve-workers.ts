@@ -12,6 +12,7 @@ import type { AdminInfo } from "../admin/status.ts";
 import { WorkerTotals } from "../admin/worker-totals.ts";
 import type { ServerOptions } from "../server/options.ts";
 import { formatDuration } from "../duration.ts";
+import { StopSignals } from "../server/stop-signals.ts";
 import { type FlagSpec, one, type Parsed, UsageError } from "./args.ts";
 import { type AdminEndpoint, type AdminPlan, startAdmin } from "./admin.ts";
 import { workersBinding } from "./serve-workers-admin.ts";
@@ -101,7 +102,10 @@ export async function superviseWorkers(rt: Runtime, o: SuperviseOptions): Promis
   }
   const unreadyMs = o.admin?.plan.unreadyDelayMs ?? 0;
   let delay: ReturnType<typeof setTimeout> | undefined;
+  const signals = new StopSignals();
   const forward = (signal: "SIGINT" | "SIGTERM") => () => {
+    // The same Ctrl-C delivered twice (e.g. by `deno task`) must not end the unready delay.
+    if (signals.receive(Date.now()) === "repeat" && delay !== undefined) return;
     if (delay !== undefined) {
       // A second signal during the unready delay: no more waiting; drain now.
       clearTimeout(delay);
