@@ -199,6 +199,32 @@ describe.each(CLI_RUNTIMES)("admin endpoint with --workers on %s", (rt: CliRunti
     }
   });
 
+  test.each([["a single process", []], ["--workers 2", ["--workers", "2"]]])(
+    "with %s, admin connections that sent no complete request do not hold the exit",
+    async (_what, extra) => {
+      const server = await startServer(rt, ["--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0", ...extra]);
+      const addr = await adminAddr(server);
+      const [host, port] = [addr.slice(0, addr.lastIndexOf(":")), Number(addr.slice(addr.lastIndexOf(":") + 1))];
+      // What a browser's preconnect and a stalled client leave open.
+      const silent = await hold(port);
+      const partial = await hold(port);
+      partial.write("GET /metrics HTTP/1.1\r\n");
+      silent.on("error", () => {});
+      partial.on("error", () => {});
+      try {
+        expect(host).toBe("127.0.0.1");
+        server.child.kill("SIGTERM");
+        // node:http's header timeout is 60 s: well past this bound.
+        const done = await withTimeout(server.exited, 20_000, "the server to exit with the admin connections open");
+        expect(done.code, server.log()).toBe(0);
+      } finally {
+        silent.destroy();
+        partial.destroy();
+        await server.stop();
+      }
+    },
+  );
+
   test("/readyz turns 503 on the first SIGTERM while the workers still serve (--unready-delay), then all exit 0", async () => {
     const server = await startServer(rt, [...ARGS, "--unready-delay", "5s"]);
     const addr = await adminAddr(server);
