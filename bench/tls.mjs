@@ -4,6 +4,8 @@
 //  - switchboard's TLS echo against a hand-written TLS echo on the same runtime's own TLS
 //    API (bench/baseline/*-tls-echo.*): what switchboard adds on top of TLS;
 //  - handshakes per second (a new connection, a full handshake, one 64-byte echo).
+// Load for every server, plain and TLS alike: `switchboard bench` on Bun (the fastest
+// generator; docs/bench.md), its own process, with --json.
 //   npm run build && node bench/tls.mjs [node] [deno] [bun]
 // Env: BENCH_REPS (default 3), BENCH_SECONDS (default 3). Certificates: openssl, temp dir.
 import { spawn, spawnSync } from "node:child_process";
@@ -83,12 +85,16 @@ function start([cmd, args]) {
   });
 }
 
+/** One `switchboard bench` run on Bun; every reply is verified, so any error fails the benchmark. */
 function load(tls, mode, port, conns, size) {
-  const args = tls
-    ? [`${root}bench/tls-load.mjs`, mode, String(port), CA, String(conns), String(seconds), String(size)]
-    : [`${root}bench/load.mjs`, mode, "127.0.0.1", String(port), String(conns), String(seconds), String(size)];
-  const r = spawnSync(process.execPath, args, { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`load generator failed: ${r.stderr}`);
+  const [cmd, pre] = cli.bun;
+  const args = [...pre, "bench", `127.0.0.1:${port}`, "--mode", mode, "-c", String(conns), "-d", `${seconds}s`];
+  args.push("--size", String(size), "--json", ...(tls ? ["--tls", "--tls-ca", CA] : []));
+  const r = spawnSync(cmd, args, { encoding: "utf8" });
+  if (r.status !== 0) {
+    const why = r.stdout ? JSON.parse(r.stdout).error_examples.join("; ") : r.stderr;
+    throw new Error(`switchboard bench ${mode} failed (exit ${r.status}): ${why}`);
+  }
   return JSON.parse(r.stdout);
 }
 
@@ -98,10 +104,10 @@ const f = (x) => x.toFixed(x >= 100 ? 0 : 1);
 const scenarios = [
   {
     name: "ping-pong 1 KiB, 50 conns (round trips/s)",
-    mode: "pingpong",
+    mode: "echo",
     conns: 50,
     size: 1024,
-    metric: "roundTripsPerSec",
+    metric: (r) => r.throughput_rps,
     which: ["plain", "tls", "baseline"],
   },
   {
@@ -109,15 +115,15 @@ const scenarios = [
     mode: "stream",
     conns: 8,
     size: 65536,
-    metric: "mibPerSec",
+    metric: (r) => r.bytes_in / r.duration_s / 1048576, // bytes echoed back
     which: ["plain", "tls", "baseline"],
   },
   {
     name: "handshakes + one 64 B echo, 8 workers (per s)",
-    mode: "handshakes",
+    mode: "connect", // a full handshake per request: bench passes no session
     conns: 8,
     size: 64,
-    metric: "handshakesPerSec",
+    metric: (r) => r.throughput_rps,
     which: ["tls", "baseline"],
   },
 ];
@@ -135,11 +141,16 @@ for (const rt of runtimes) {
       const one = {};
       for (const which of order) {
         const { child, port } = await start(sv[which].cmd);
-        const r = load(sv[which].tls, sc.mode, port, sc.conns, sc.size);
-        child.kill("SIGKILL");
-        if (r.errors) throw new Error(`${which} on ${rt}: ${r.errors} connection errors`);
-        one[which] = r[sc.metric];
-        got[which].push(r[sc.metric]);
+        let r;
+        try {
+          r = load(sv[which].tls, sc.mode, port, sc.conns, sc.size);
+        } catch (err) {
+          throw new Error(`${which} on ${rt}: ${err.message}`);
+        } finally {
+          child.kill("SIGKILL");
+        }
+        one[which] = sc.metric(r);
+        got[which].push(one[which]);
       }
       if (one.plain !== undefined) vsPlain.push(one.tls / one.plain);
       vsBase.push(one.tls / one.baseline);

@@ -3,7 +3,8 @@
 // connection that could not be opened, or that the server closed or reset, is an error.
 // The connect time of each is its latency.
 
-import type { Conn, ConnHandler, Transport } from "../transport.ts";
+import type { Conn, ConnectOptions, ConnHandler, Transport } from "../transport.ts";
+import { connectOptions } from "./connect-options.ts";
 import { classify } from "./request-loop.ts";
 import type { BenchConfig } from "./run.ts";
 import type { BenchStats } from "./stats.ts";
@@ -13,6 +14,7 @@ export class HoldRun implements ConnHandler {
   alive = 0;
   readonly #transport: Transport;
   readonly #c: BenchConfig;
+  readonly #connect: ConnectOptions;
   readonly #stats: BenchStats;
   readonly #conns = new Set<Conn>();
   #stopping = false;
@@ -20,6 +22,7 @@ export class HoldRun implements ConnHandler {
   constructor(transport: Transport, c: BenchConfig, stats: BenchStats) {
     this.#transport = transport;
     this.#c = c;
+    this.#connect = connectOptions(c);
     this.#stats = stats;
   }
 
@@ -28,7 +31,7 @@ export class HoldRun implements ConnHandler {
   start(): void {
     this.#startedAt = performance.now();
     for (let i = 0; i < this.#c.connections; i++) {
-      this.#transport.connect({ addr: this.#c.addr, timeoutMs: this.#c.connectTimeoutMs }, this).then(
+      this.#transport.connect(this.#connect, this).then(
         () => {}, // open() counted it
         (err) => {
           const [kind, message] = classify(err);

@@ -18,6 +18,10 @@ export interface BenchResult {
   mode: string;
   target: string;
   runtime: string;
+  /** --tls: every connection spoke TLS (connect mode: a full handshake each). */
+  tls: boolean;
+  /** --proxy: the PROXY header version every connection started with; null without. */
+  proxy: "v1" | "v2" | null;
   connections: number;
   size: number;
   duration_s: number;
@@ -60,6 +64,8 @@ export interface RunInfo {
   mode: string;
   target: string;
   runtime: string;
+  tls: boolean;
+  proxy?: "v1" | "v2";
   connections: number;
   size: number;
   warmupMs: number;
@@ -76,6 +82,8 @@ export function buildResult(info: RunInfo, stats: BenchStats): BenchResult {
     mode: info.mode,
     target: info.target,
     runtime: info.runtime,
+    tls: info.tls,
+    proxy: info.proxy ?? null,
     connections: info.connections,
     size: info.size,
     duration_s: round(seconds, 3),
@@ -140,7 +148,10 @@ export function formatRate(bytesPerS: number): string {
 export function formatResult(r: BenchResult): string {
   const l = r.latency_us;
   const lines = [
-    `bench ${r.mode} ${r.target} (${r.runtime}): ${r.connections} connections, ${r.duration_s}s` +
+    `bench ${r.mode} ${r.target} (${
+      [r.runtime, r.tls ? "tls" : "", r.proxy ? `proxy ${r.proxy}` : ""].filter(Boolean).join(", ")
+    }): ` +
+    `${r.connections} connections, ${r.duration_s}s` +
     (r.warmup_s > 0 ? ` after ${r.warmup_s}s warm-up` : "") +
     (r.intended_rate !== null
       ? `, open loop at ${r.intended_rate}/s`

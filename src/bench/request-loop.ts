@@ -8,7 +8,15 @@
 // per request beyond what the mode's exchange needs; one sweep timer finds replies that
 // took longer than `waitMs` (counted as `timeout`).
 
-import { type Addr, type Conn, ConnectError, ConnError, type ConnHandler, type Transport } from "../transport.ts";
+import {
+  type Conn,
+  ConnectError,
+  type ConnectOptions,
+  ConnError,
+  type ConnHandler,
+  type Transport,
+} from "../transport.ts";
+import { isTlsCode } from "../tls.ts";
 import type { Exchange } from "./exchange.ts";
 import { VerifyError } from "./exchange.ts";
 import type { RateSchedule } from "./rate-schedule.ts";
@@ -16,7 +24,8 @@ import type { BenchStats, ErrorKind } from "./stats.ts";
 
 export interface RequestLoopOptions {
   transport: Transport;
-  addr: Addr;
+  /** Address, connect timeout and TLS options of every connect (run.ts connectOptions). */
+  connect: ConnectOptions;
   connections: number;
   connectTimeoutMs: number;
   /** A request unanswered this long is a `timeout` error. */
@@ -31,11 +40,18 @@ export interface RequestLoopOptions {
 /** Pause before a slot connects again after a refused connect, so a dead server is not hammered. */
 const RECONNECT_BACKOFF_MS = 50;
 
-/** Map a connection failure to its error kind and message. */
+/**
+ * Map a connection failure to its error kind and message. A TLS failure is a `connect`
+ * error wherever it surfaces: under TLS 1.3 the server judges our certificate after our
+ * side of the handshake is done, so its refusal arrives on the open connection.
+ */
 export function classify(err: unknown): [ErrorKind, string] {
   if (err instanceof VerifyError) return ["verify", err.message];
   if (err instanceof ConnectError) return ["connect", err.message];
-  if (err instanceof ConnError) return [err.code === "ECONNRESET" ? "reset" : "other", err.message];
+  if (err instanceof ConnError) {
+    if (isTlsCode(err.code)) return ["connect", err.message];
+    return [err.code === "ECONNRESET" ? "reset" : "other", err.message];
+  }
   return ["other", err instanceof Error ? err.message : String(err)];
 }
 
@@ -68,7 +84,7 @@ class Slot implements ConnHandler {
     if (this.connecting) return;
     this.connecting = true;
     const o = this.#loop.options;
-    o.transport.connect({ addr: o.addr, timeoutMs: o.connectTimeoutMs }, this).then(
+    o.transport.connect(o.connect, this).then(
       () => {
         this.connecting = false;
         // open() took the connection; a close since then has already failed the request
@@ -176,7 +192,7 @@ export class RequestLoop {
     if (this.options.perRequest) return;
     await Promise.all(
       this.#slots.map((s) =>
-        this.options.transport.connect({ addr: this.options.addr, timeoutMs: this.options.connectTimeoutMs }, s).then(
+        this.options.transport.connect(this.options.connect, s).then(
           () => {}, // open() took it
           () => {}, // counted when a request finds the slot without a connection
         )
@@ -230,7 +246,7 @@ export class RequestLoop {
     for (const s of this.#slots) {
       if (!s.busy) continue;
       if (!s.connecting && now - s.sentAt > waitMs) s.failAs("timeout", `no reply within ${waitMs} ms`);
-      // a connect with no timeout of its own (-t 0) is still bounded
+      // a safety net: a connect the Transport did not time out is still bounded
       else if (s.connecting && now - s.sentAt > waitMs + this.options.connectTimeoutMs) {
         s.failAs("connect", "connecting took too long");
       }

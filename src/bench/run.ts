@@ -2,7 +2,8 @@
 // duration, stop sending, wait for the requests in flight (each bounded by waitMs), and
 // hand back the counts. Runtime-free: a Transport and performance.now() only.
 
-import type { Addr, Transport } from "../transport.ts";
+import type { Addr, TlsClientOptions, Transport } from "../transport.ts";
+import { connectOptions } from "./connect-options.ts";
 import { framingFactory } from "../codec/index.ts";
 import { AppExchange, EchoExchange, type Exchange, FramedExchange } from "./exchange.ts";
 import { RateSchedule } from "./rate-schedule.ts";
@@ -32,6 +33,8 @@ export interface BenchConfig {
   waitMs: number;
   /** Largest reply frame or app content accepted. */
   maxReply: number;
+  /** Speak TLS on every connection (--tls and friends); connect() resolves after the handshake. */
+  tls?: TlsClientOptions;
 }
 
 export interface BenchOutcome {
@@ -87,7 +90,7 @@ export async function runBench(
     const perRequest = c.mode === "connect" || (c.mode === "app" && c.newConn);
     loop = new RequestLoop({
       transport,
-      addr: c.addr,
+      connect: connectOptions(c),
       connections: c.connections,
       connectTimeoutMs: c.connectTimeoutMs,
       waitMs: c.waitMs,

@@ -4,7 +4,8 @@
 // the rest of the echo and the server's FIN: then bytes in must equal bytes out. A chunk's
 // latency is from its write to the arrival of its last echoed byte.
 
-import type { Conn, ConnHandler, Transport } from "../transport.ts";
+import type { Conn, ConnectOptions, ConnHandler, Transport } from "../transport.ts";
+import { connectOptions } from "./connect-options.ts";
 import { fillPattern, VerifyError } from "./exchange.ts";
 import { classify } from "./request-loop.ts";
 import type { BenchConfig } from "./run.ts";
@@ -126,6 +127,7 @@ export class StreamRun {
   stopping = false;
   readonly #transport: Transport;
   readonly #c: BenchConfig;
+  readonly #connect: ConnectOptions;
   readonly #conns: StreamConn[] = [];
   #pending = 0;
   #allDone: (() => void) | undefined;
@@ -133,6 +135,7 @@ export class StreamRun {
   constructor(transport: Transport, c: BenchConfig, stats: BenchStats) {
     this.#transport = transport;
     this.#c = c;
+    this.#connect = connectOptions(c);
     this.stats = stats;
     this.chunk = new Uint8Array(c.size);
     fillPattern(this.chunk);
@@ -143,7 +146,7 @@ export class StreamRun {
     for (let i = 0; i < this.#c.connections; i++) {
       const s = new StreamConn(this);
       this.#conns.push(s);
-      this.#transport.connect({ addr: this.#c.addr, timeoutMs: this.#c.connectTimeoutMs }, s).then(
+      this.#transport.connect(this.#connect, s).then(
         (conn) => {
           if (this.stopping) return conn.end();
           if (!s.done) s.pump();

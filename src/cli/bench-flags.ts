@@ -6,6 +6,9 @@ import { framingFactory } from "../codec/index.ts";
 import type { Host } from "../host.ts";
 import { BENCH_MODES, type BenchConfig, type BenchMode } from "../bench/run.ts";
 import { AppExchange, FramedExchange } from "../bench/exchange.ts";
+import type { ProxySend } from "../proxy/client.ts";
+import { PROXY_CLIENT_FLAGS, proxyFlags, refuseProxyWithTls } from "./proxy-flags.ts";
+import { TLS_CLIENT_FLAGS } from "./tls-flags.ts";
 import {
   addrArg,
   durationFlag,
@@ -85,6 +88,8 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
     value: "PID",
     help: "also report this local server's CPU time per request (Linux /proc)",
   },
+  ...TLS_CLIENT_FLAGS,
+  ...PROXY_CLIENT_FLAGS,
 ];
 
 export interface BenchCli {
@@ -92,6 +97,8 @@ export interface BenchCli {
   json: boolean;
   plot?: string;
   pid?: number;
+  /** --proxy: the header every connection starts with. */
+  proxy?: ProxySend;
 }
 
 export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
@@ -137,6 +144,8 @@ export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
   const newConn = has(p, "new-conn");
   if (newConn && mode !== "app") throw new UsageError("--new-conn: only with --mode app (connect mode always does)");
   const connectTimeoutMs = durationFlag(p, "timeout");
+  // 0 would time every connect out at once (a TLS handshake always takes longer), not disable the timeout
+  if (connectTimeoutMs === 0) throw new UsageError("--timeout: must be longer than 0 (bench always ends by itself)");
   const waitMs = durationFlag(p, "wait");
   if (waitMs === 0) throw new UsageError("--wait: must be longer than 0 (bench always ends by itself)");
   const maxReply = Math.max(1024 * 1024, 2 * size + 1024);
@@ -160,7 +169,12 @@ export function parseBenchFlags(p: Parsed, host: Host): BenchCli {
     throw new UsageError(`--plot: the file name must end in .svg or .html, not "${plot}"`);
   }
   const pid = intFlag(p, "pid", 1, 2 ** 31 - 1);
-  return { config, json: has(p, "json"), plot, pid };
+  const proxy = proxyFlags(p);
+  if (has(p, "tls")) {
+    if (addr.transport === "unix") throw new UsageError("--tls: TLS is TCP only, not for a unix: address");
+    refuseProxyWithTls(p, proxy);
+  }
+  return { config, json: has(p, "json"), plot, pid, proxy };
 }
 
 /** Build one request up front, so a size the framing cannot carry is a usage error now. */

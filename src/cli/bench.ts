@@ -12,6 +12,8 @@ import { ProgressLine } from "./bench-progress.ts";
 import type { Command } from "./command.ts";
 import { writePlot } from "./bench-plot-file.ts";
 import { EXIT_INTERRUPTED } from "./send-many.ts";
+import { clientTlsOptions } from "./tls-flags.ts";
+import { proxyingTransport } from "../proxy/client.ts";
 
 function help(): string {
   return `Usage: switchboard bench ADDR [--mode MODE] [-c N] [-d DURATION] [options]
@@ -36,6 +38,10 @@ loop). With --rate R, requests fall due at R per second in all whatever the serv
 one that finds every connection busy waits, and its latency counts from when it was due,
 so a stalling server shows as the latency its users would see.
 
+--tls speaks TLS on every connection (connect mode then measures full handshakes per
+second; a failed handshake is a connect error); --proxy v1|v2 starts every connection
+with a PROXY protocol header (for a server behind serve --proxy-protocol).
+
 Exit status: 0 every request succeeded; 1 any error (the report still prints); 2 usage;
 130 stopped by Ctrl-C (after printing the report so far).
 Heavy load: run bench on Bun, on a core the server does not use (docs/bench.md).
@@ -44,6 +50,7 @@ Examples:
   switchboard bench :7007 -c 50 -d 10s
   switchboard bench :7007 --rate 20000 -c 100 --json
   switchboard bench :9000 --mode framed --framing lp:u32 --size 1KiB --plot run.svg
+  switchboard bench :7443 --tls --tls-ca ca.pem --mode connect -c 8
 
 Options:
 ${formatFlags(BENCH_FLAGS)}
@@ -55,9 +62,15 @@ export const benchCommand: Command = {
   summary: "load generator: echo, stream, connect, hold, framed or app load; latency and throughput",
   help,
   async run(rt, argv) {
-    const { host, transport } = rt;
-    const cli = parseBenchFlags(parseArgs(argv, BENCH_FLAGS), host);
+    const { host } = rt;
+    const p = parseArgs(argv, BENCH_FLAGS);
+    const cli = parseBenchFlags(p, host);
     const c = cli.config;
+    // TLS flags the runtime cannot honour are refused (exit 2) as send/request do; files read now (exit 1)
+    const tls = await clientTlsOptions(rt, p);
+    if (tls) c.tls = tls;
+    // --proxy: every connection the run opens starts with the header
+    const transport = cli.proxy ? proxyingTransport(rt.transport, cli.proxy) : rt.transport;
     // an unknown pid fails now, before the run, not after it
     if (cli.pid !== undefined) await readProcessCpu(host, cli.pid);
     let cpuBefore: Promise<number> | undefined;
@@ -86,6 +99,8 @@ export const benchCommand: Command = {
         mode: c.mode,
         target: targetName(c),
         runtime: transport.runtime,
+        tls: tls !== undefined,
+        proxy: cli.proxy?.version,
         connections: c.connections,
         size: c.size,
         warmupMs: c.warmupMs,

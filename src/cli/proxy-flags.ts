@@ -4,7 +4,7 @@
 import type { Runtime } from "../host.ts";
 import { parseIpv4, parseIpv6 } from "../proxy/ip.ts";
 import { proxyingTransport, type ProxySend } from "../proxy/client.ts";
-import { addrArg, enumFlag, type FlagSpec, one, type Parsed, UsageError } from "./args.ts";
+import { addrArg, enumFlag, type FlagSpec, has, one, type Parsed, UsageError } from "./args.ts";
 
 export const PROXY_CLIENT_FLAGS: readonly FlagSpec[] = [
   {
@@ -37,8 +37,19 @@ export function proxyFlags(p: Parsed): ProxySend | undefined {
   return { version, source };
 }
 
+/**
+ * The PROXY header belongs in clear before the handshake, but the Transport starts TLS at
+ * connect: the header would travel inside TLS, where no server reads it. Refused, not sent.
+ */
+export function refuseProxyWithTls(p: Parsed, send: ProxySend | undefined): void {
+  if (send && has(p, "tls")) {
+    throw new UsageError("--proxy with --tls: not supported (the header would travel inside TLS)");
+  }
+}
+
 /** `rt` with a transport that sends the header, when --proxy is given. */
 export function withProxyFlags(rt: Runtime, p: Parsed): Runtime {
   const send = proxyFlags(p);
+  refuseProxyWithTls(p, send);
   return send ? { ...rt, transport: proxyingTransport(rt.transport, send) } : rt;
 }

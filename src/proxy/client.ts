@@ -29,16 +29,27 @@ export function proxyingTransport(transport: Transport, send: ProxySend): Transp
   return {
     runtime: transport.runtime,
     listen: (opts, handler) => transport.listen(opts, handler),
-    connect: (opts, handler) => {
-      const wrapped: ConnHandler = {
-        ...handler,
-        // open() runs before any other event and before connect() resolves: nothing can be written before the header.
-        open: (c) => {
-          c.write(headerFor(send, c));
-          handler.open?.(c);
-        },
-      };
-      return transport.connect(opts, wrapped);
-    },
+    connect: (opts, handler) => transport.connect(opts, headerFirst(handler, send)),
   };
+}
+
+/**
+ * `handler` with the header written at open. Every event is forwarded as a method call on
+ * `handler`, not copied off it: a handler that is a class instance (bench's) keeps its
+ * prototype methods and its `this`. Optional events stay absent when `handler` has none
+ * (without `end` the adapter ends our side itself).
+ */
+function headerFirst(handler: ConnHandler, send: ProxySend): ConnHandler {
+  const wrapped: ConnHandler = {
+    // open() runs before any other event and before connect() resolves: nothing can be written before the header.
+    open: (c) => {
+      c.write(headerFor(send, c));
+      handler.open?.(c);
+    },
+    data: (c, chunk) => handler.data(c, chunk),
+  };
+  if (handler.end) wrapped.end = (c) => handler.end!(c);
+  if (handler.drain) wrapped.drain = (c) => handler.drain!(c);
+  if (handler.close) wrapped.close = (c, err) => handler.close!(c, err);
+  return wrapped;
 }

@@ -93,6 +93,8 @@ describe.each(CLI_RUNTIMES)("PROXY protocol on %s", (rt) => {
       [["serve", "--proxy-trusted", "10.0.0.0/8"], /--proxy-trusted needs --proxy-protocol/],
       [["serve", "--drain-delay", "1s"], /--drain-delay needs --proxy-protocol/],
       [["serve", "--proxy-protocol", "--proxy-trusted", "10.0.0.0/33"], /--proxy-trusted: bad network "10.0.0.0\/33"/],
+      [["send", ":1", "--tls", "--proxy", "v2", "x"], /--proxy with --tls: not supported/],
+      [["request", ":1", "--tls", "--proxy", "v1", "search", "x"], /--proxy with --tls: not supported/],
       // The header would come in clear before a handshake the adapters start at accept.
       [
         ["serve", "--proxy-protocol", "--tls-cert", "c.pem", "--tls-key", "k.pem"],
