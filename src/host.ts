@@ -91,8 +91,8 @@ export interface WorkerProcess {
   onLine(fn: (line: string) => void): void;
   /** Settles when the process has ended: its exit code, or the signal that ended it. */
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
-  /** Send a signal; a process already gone is not an error. */
-  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void;
+  /** Send a signal (SIGHUP: reload TLS files); a process already gone is not an error. */
+  kill(signal: Signal | "SIGKILL"): void;
 }
 
 /** One HTTP request in, one response out; a throw becomes a plain 500. */

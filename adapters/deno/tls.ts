@@ -33,7 +33,9 @@ export interface DenoTlsConn extends DenoConn {
 }
 
 interface DenoTlsApi {
-  listenTls(o: { hostname: string; port: number; cert: string; key: string; alpnProtocols?: string[] }): DenoListener;
+  listenTls(
+    o: { hostname: string; port: number; reusePort?: boolean; cert: string; key: string; alpnProtocols?: string[] },
+  ): DenoListener;
   startTls(
     conn: DenoConn,
     o: { hostname: string; caCerts?: string[]; alpnProtocols?: string[] },
@@ -58,11 +60,12 @@ export function checkServerOptions(o: TlsServerOptions): void {
   if (o.minVersion === "1.3") throw new TlsConfigError("Deno cannot raise the TLS minimum to 1.3 (Deno.listenTls)");
 }
 
-export function listenTls(addr: Addr & { transport: "tcp" }, o: TlsServerOptions): DenoListener {
+export function listenTls(addr: Addr & { transport: "tcp" }, o: TlsServerOptions, reusePort = false): DenoListener {
   checkServerOptions(o);
   return api().listenTls({
     hostname: addr.hostname,
     port: addr.port,
+    ...(reusePort ? { reusePort: true } : {}),
     cert: o.cert,
     key: o.key,
     ...(o.alpn ? { alpnProtocols: o.alpn } : {}),

@@ -70,7 +70,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
     if (addr.transport === "unix") {
       listener = D.listen({ transport: "unix", path: addr.path });
     } else if (opts.tls) {
-      listener = listenTls(addr, opts.tls); // no reusePort: Deno.listenTls has none
+      listener = listenTls(addr, opts.tls, reusePort); // SO_REUSEPORT too (--unstable-net): serve --workers
     } else {
       listener = D.listen({
         transport: "tcp",

@@ -23,6 +23,9 @@ async function reply(res: ServerResponse, response: HttpResponse, head: boolean)
   res.end(body);
 }
 
+/** How long close() lets responses under way finish before it cuts every connection. */
+const CLOSE_GRACE_MS = 500;
+
 export function nodeServeHttp(opts: HttpServeOptions, handler: HttpHandler): Promise<HttpServer> {
   const server = createServer({ maxHeaderSize: opts.maxHeaderBytes }, (req, res) => {
     const authority = req.headers.host ?? `${opts.hostname}:${opts.port}`;
@@ -59,6 +62,10 @@ export function nodeServeHttp(opts: HttpServeOptions, handler: HttpHandler): Pro
           new Promise<void>((done) => {
             server.close(() => done());
             server.closeIdleConnections();
+            // node:http does not count a connection that has sent no complete request (a
+            // browser's preconnect, a stalled client) as idle: it would hold close() until its
+            // header timeout, and so the exit. Responses under way get a moment; then all go.
+            setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS).unref();
           }),
       });
     });

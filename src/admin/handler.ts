@@ -1,14 +1,15 @@
 // The admin endpoint's one runtime-agnostic HTTP handler (web Request in, Response out),
 // served by each runtime's own HTTP server through Host.serveHttp:
-//   /metrics      Prometheus text format        /healthz   200 while the process runs
-//   /readyz       200, or 503 while draining or at --max-conns
+//   /metrics      Prometheus text format        /healthz   200 while the process runs (with
+//   /readyz       200, or 503 while draining    --workers: while a worker listens)
+//                 or at --max-conns (a single process) or with no worker listening
 //   /status.json  the status page's data        /          the status page (+ its .js/.css)
 
 import type { HttpRequest } from "../host.ts";
 import type { Server } from "../server/server.ts";
 import type { RateHistory } from "./history.ts";
 import { CONTENT_TYPE, renderMetrics } from "./prometheus.ts";
-import { type AdminInfo, type Lifecycle, notReadyReason, snapshot } from "./status.ts";
+import { type AdminInfo, type Lifecycle, notReadyReason, type Snapshot, snapshot } from "./status.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 
 /** Request line plus headers above this are refused with 431 (node:http enforces the same bound itself). */
@@ -39,17 +40,38 @@ export interface AdminContext {
   history: RateHistory;
 }
 
-export function adminHandler(ctx: AdminContext): (req: HttpRequest) => Response {
+/** What the endpoint reports on: one server (AdminContext), or a supervisor's workers. */
+export interface AdminSource {
+  snapshot(): Snapshot;
+  /** null while ready; else why not ("draining", ...). */
+  notReadyReason(): string | null;
+  /** null while alive; else why not (a supervisor with no worker listening). */
+  unhealthyReason(): string | null;
+}
+
+/** The source of a single process: its own server. */
+export function serverSource(ctx: AdminContext): AdminSource {
+  return {
+    snapshot: () => snapshot(ctx.server, ctx.info, ctx.life, ctx.history),
+    notReadyReason: () => notReadyReason(ctx.server, ctx.life),
+    unhealthyReason: () => null,
+  };
+}
+
+export function adminHandler(ctx: AdminContext | AdminSource): (req: HttpRequest) => Response {
+  const src = "server" in ctx ? serverSource(ctx) : ctx;
   const routes: Record<string, () => Response> = {
-    "/healthz": () => text(200, "ok\n"),
+    "/healthz": () => {
+      const reason = src.unhealthyReason();
+      return reason === null ? text(200, "ok\n") : text(503, `not ok: ${reason}\n`);
+    },
     "/readyz": () => {
-      const reason = notReadyReason(ctx.server, ctx.life);
+      const reason = src.notReadyReason();
       return reason === null ? text(200, "ready\n") : text(503, `not ready: ${reason}\n`);
     },
-    "/metrics": () =>
-      text(200, renderMetrics(snapshot(ctx.server, ctx.info, ctx.life, ctx.history)), { "content-type": CONTENT_TYPE }),
+    "/metrics": () => text(200, renderMetrics(src.snapshot()), { "content-type": CONTENT_TYPE }),
     "/status.json": () =>
-      new Response(JSON.stringify(snapshot(ctx.server, ctx.info, ctx.life, ctx.history).status), {
+      new Response(JSON.stringify(src.snapshot().status), {
         headers: { "content-type": "application/json", ...COMMON },
       }),
     "/": () =>

@@ -43,6 +43,12 @@ export const PAGE_HTML = `<!doctype html>
       <table id="traffic"><tbody></tbody></table>
     </div>
   </section>
+  <section id="workers-section" hidden>
+    <h2>Workers</h2>
+    <div class="wide"><table id="workers"><thead><tr><th>id</th><th class="n">pid</th><th class="n">state</th>
+      <th class="n">open</th><th class="n">accepted</th><th class="n">up</th><th class="n">restarts</th></tr></thead>
+      <tbody></tbody></table></div>
+  </section>
   <section>
     <h2>Open connections by bytes</h2>
     <table id="top"><thead><tr><th>peer</th><th class="n">age</th><th class="n">in</th><th class="n">out</th><th class="n">queued</th></tr>
@@ -85,6 +91,8 @@ td.n, th.n { text-align: right; }
 polyline.acc { stroke: var(--acc); } polyline.clo { stroke: var(--clo); }
 polyline { fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; }
 ul { padding-left: 1.2em; margin: 0; }
+.wide { overflow-x: auto; } /* a wide table scrolls by itself on a phone, not the page */
+#workers { font-size: .85em; } #workers td, #workers th { padding: 3px 4px; white-space: nowrap; }
 footer { margin-top: 1.5em; }
 `;
 
@@ -150,11 +158,12 @@ function render(s) {
   ready.textContent = s.ready ? "ready" : "not ready: " + s.notReadyReason;
   ready.className = "badge " + (s.ready ? "ok" : "bad");
   $("about").textContent = s.service + (s.framing ? " (" + s.framing + ")" : "") + " · switchboard " + s.version +
-    " · " + s.runtimeVersion + " · up " + fmtAge(s.uptimeSeconds);
+    " · " + s.runtimeVersion + " · up " + fmtAge(s.uptimeSeconds) +
+    (s.workers ? " · " + s.workers.filter((w) => w.state === "listening").length + "/" + s.workers.length + " workers" : "");
   const limits = [];
   for (const [k, v] of Object.entries(s.refusedByReason)) limits.push(["refused: " + k, fmtInt(v)]);
   for (const [k, v] of Object.entries(s.closedByReason)) {
-    if (/timeout|discard|protocol/.test(k)) limits.push(["closed: " + k, fmtInt(v)]);
+    if (/timeout|discard|protocol|worker-exit/.test(k)) limits.push(["closed: " + k, fmtInt(v)]);
   }
   rows($("limits").tBodies[0], limits);
   const l = s.limits;
@@ -165,10 +174,17 @@ function render(s) {
     ["frames in / out", fmtInt(s.frames.received) + " / " + fmtInt(s.frames.sent)],
     ["app requests", fmtInt(s.app.reduce((a, r) => a + r.count, 0))],
     ["memory (RSS)", s.memory.rssBytes === null ? "unknown" : fmtBytes(s.memory.rssBytes)],
-    ["max conns (per IP)", fmtInt(l.maxConns) + " (" + (l.maxConnsPerIp || "no limit") + ")"],
+    [(s.workers ? "max conns per worker" : "max conns") + " (per IP)", fmtInt(l.maxConns) + " (" + (l.maxConnsPerIp || "no limit") + ")"],
   ]);
+  const ws = s.workers;
+  $("workers-section").hidden = !ws;
+  if (ws) {
+    rows($("workers").tBodies[0], ws.map((w) => [w.id, w.pid === null ? "–" : String(w.pid), w.state,
+      fmtInt(w.connections.open), fmtInt(w.connections.accepted),
+      w.uptimeSeconds === null ? "–" : fmtAge(w.uptimeSeconds), fmtInt(w.restarts)]));
+  }
   rows($("top").tBodies[0], c.top.length
-    ? c.top.map((t) => [t.peer, fmtAge(t.ageSeconds), fmtBytes(t.bytesIn), fmtBytes(t.bytesOut), fmtBytes(t.queuedBytes)])
+    ? c.top.map((t) => [t.peer + (t.worker ? " (worker " + t.worker + ")" : ""), fmtAge(t.ageSeconds), fmtBytes(t.bytesIn), fmtBytes(t.bytesOut), fmtBytes(t.queuedBytes)])
     : [["none open", "", "", "", ""]]);
   $("listeners").replaceChildren(...s.listeners.map((a) => {
     const li = document.createElement("li");

@@ -2,11 +2,12 @@
 // `_total`, times are `_seconds`, sizes `_bytes`; every label value a reason can take is
 // listed, zeros included, so a rate() over a reason exists before its first event.
 //
-// Room for later: a `worker` label (serve --workers), TLS handshake failures as a close
-// reason, PROXY-header refusals as a refusal reason: each is one more label value here.
+// With `serve --workers` the families above are totals over every worker (the supervisor
+// adds them up); per-worker series carry a `worker` label under names of their own
+// (`switchboard_worker_*`), so that summing a family never counts a connection twice.
 
-import type { Histogram } from "../server/metrics.ts";
-import type { Snapshot } from "./status.ts";
+import type { HistogramData } from "./counts.ts";
+import type { Snapshot, WorkerStatus } from "./status.ts";
 
 export const CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -42,7 +43,7 @@ class Writer {
     return this;
   }
 
-  histogram(name: string, h: Histogram): this {
+  histogram(name: string, h: HistogramData): this {
     let cumulative = 0;
     h.bounds.forEach((b, i) => {
       cumulative += h.counts[i]!;
@@ -83,8 +84,14 @@ export function renderMetrics(snap: Snapshot): string {
   }
   w.family("switchboard_connections_open", "gauge", "Connections open now.")
     .sample("switchboard_connections_open", s.connections.open);
-  w.family("switchboard_connections_max", "gauge", "The --max-conns limit in effect.")
-    .sample("switchboard_connections_max", s.limits.maxConns);
+  // With workers each one admits up to --max-conns: the server as a whole, that many per listening worker.
+  const listening = s.workers?.filter((x) => x.state === "listening").length;
+  w.family(
+    "switchboard_connections_max",
+    "gauge",
+    "The --max-conns limit in effect (with --workers: the sum over workers listening).",
+  )
+    .sample("switchboard_connections_max", s.limits.maxConns * (listening ?? 1));
   w.family("switchboard_connection_duration_seconds", "histogram", "Lifetime of closed connections, accept to close.")
     .histogram("switchboard_connection_duration_seconds", snap.lifetime);
   w.family("switchboard_received_bytes_total", "counter", "Bytes read from peers.")
@@ -105,11 +112,56 @@ export function renderMetrics(snap: Snapshot): string {
     .sample("switchboard_draining", s.draining ? 1 : 0);
   w.family("switchboard_ready", "gauge", "1 while /readyz answers 200.")
     .sample("switchboard_ready", s.ready ? 1 : 0);
+  if (s.workers) renderWorkers(w, s.workers);
   if (s.memory.rssBytes !== null) {
-    w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+    const all = s.workers ? " (with --workers: the supervisor's and every worker's)" : "";
+    w.family("process_resident_memory_bytes", "gauge", `Resident memory size in bytes${all}.`)
       .sample("process_resident_memory_bytes", s.memory.rssBytes);
   }
   w.family("process_start_time_seconds", "gauge", "Start time of the server since the Unix epoch in seconds.")
     .sample("process_start_time_seconds", snap.startedAtSeconds);
   return w.lines.join("\n") + "\n";
+}
+
+/** Per-worker series (serve --workers): one per worker id, whether or not a process runs in that slot now. */
+function renderWorkers(w: Writer, workers: readonly WorkerStatus[]): void {
+  const each = (
+    name: string,
+    type: "counter" | "gauge",
+    help: string,
+    value: (x: WorkerStatus) => number | null,
+  ) => {
+    w.family(name, type, help);
+    for (const x of workers) {
+      const v = value(x);
+      if (v !== null) w.sample(name, v, { worker: String(x.id) });
+    }
+  };
+  w.family("switchboard_workers_listening", "gauge", "Worker processes listening now.")
+    .sample("switchboard_workers_listening", workers.filter((x) => x.state === "listening").length);
+  each(
+    "switchboard_worker_up",
+    "gauge",
+    "1 while this worker's process listens.",
+    (x) => x.state === "listening" ? 1 : 0,
+  );
+  each("switchboard_worker_restarts_total", "counter", "Times this worker's process was replaced.", (x) => x.restarts);
+  each(
+    "switchboard_worker_connections_open",
+    "gauge",
+    "Connections open on this worker (at its last report).",
+    (x) => x.connections.open,
+  );
+  each(
+    "switchboard_worker_connections_accepted_total",
+    "counter",
+    "Connections admitted by this worker's current process (starts from 0 when the worker is replaced).",
+    (x) => x.connections.accepted,
+  );
+  each(
+    "switchboard_worker_resident_memory_bytes",
+    "gauge",
+    "Resident memory of this worker's process in bytes.",
+    (x) => x.rssBytes,
+  );
 }

@@ -4,7 +4,8 @@
 
 import { formatAddr } from "../addr.ts";
 import type { Server } from "../server/server.ts";
-import { END_REASONS, type Histogram, REFUSAL_REASONS } from "../server/metrics.ts";
+import type { ServerOptions } from "../server/options.ts";
+import { type Counts, countsOf, type HistogramData } from "./counts.ts";
 import { VERSION } from "../version.ts";
 import type { RateHistory } from "./history.ts";
 
@@ -31,6 +32,26 @@ export interface OpenConnection {
   bytesIn: number;
   bytesOut: number;
   queuedBytes: number;
+  /** With --workers: the worker serving it. */
+  worker?: number;
+}
+
+/** One worker of `serve --workers`, as the supervisor's status lists it. */
+export interface WorkerStatus {
+  id: number;
+  /** null while the slot waits for its replacement to start. */
+  pid: number | null;
+  /** "listening", "starting" (spawned, not yet listening) or "restarting" (no process now). */
+  state: "listening" | "starting" | "restarting";
+  /** Uptime of the current process. */
+  uptimeSeconds: number | null;
+  /** Times this worker was replaced since the server started. */
+  restarts: number;
+  /** From the current process's last report (zeros before its first). */
+  connections: { open: number; accepted: number; closed: number };
+  rssBytes: number | null;
+  /** Age of the last report, seconds (workers report every second). */
+  reportAgeSeconds: number | null;
 }
 
 export interface Status {
@@ -70,15 +91,15 @@ export interface Status {
   app: { action: string; outcome: string; count: number }[];
   memory: { rssBytes: number | null };
   history: { intervalSeconds: number; accepted: number[]; closed: number[] };
+  /** With --workers only: every worker slot, in id order. */
+  workers?: WorkerStatus[];
 }
-
-export const TOP_CONNECTIONS = 10;
 
 /** Everything /metrics needs that Status leaves out (the histograms). */
 export interface Snapshot {
   status: Status;
-  lifetime: Histogram;
-  appTime: Histogram;
+  lifetime: HistogramData;
+  appTime: HistogramData;
   startedAtSeconds: number;
 }
 
@@ -88,61 +109,55 @@ export function notReadyReason(server: Server, life: Lifecycle): string | null {
   return null;
 }
 
+/** A single process's snapshot: its own server's counts. */
 export function snapshot(server: Server, info: AdminInfo, life: Lifecycle, history: RateHistory): Snapshot {
-  const now = Date.now();
   const m = server.metrics;
   if (!m) throw new Error("the admin endpoint needs a Server created with `metrics`");
-  const stats = server.stats();
-  let received = m.closedBytesIn, sent = m.closedBytesOut, framesIn = m.closedFramesIn, framesOut = m.closedFramesOut;
-  let queued = 0;
-  let oldest: number | undefined;
-  const open: OpenConnection[] = [];
-  for (const c of server.openConnections()) {
-    const n = c.counts();
-    const q = c.conn.queued;
-    received += n.bytesIn;
-    sent += n.bytesOut;
-    framesIn += n.framesIn;
-    framesOut += n.framesOut;
-    queued += q;
-    if (oldest === undefined || c.openedAt < oldest) oldest = c.openedAt;
-    open.push({
-      id: c.conn.id,
-      peer: c.peer,
-      ageSeconds: (now - c.openedAt) / 1000,
-      bytesIn: n.bytesIn,
-      bytesOut: n.bytesOut,
-      queuedBytes: q,
-    });
-  }
-  open.sort((a, b) => b.bytesIn + b.bytesOut - (a.bytesIn + a.bytesOut));
-  const refusedByReason: Record<string, number> = {};
-  for (const r of REFUSAL_REASONS) refusedByReason[r] = server.counters.get(r);
-  const closedByReason: Record<string, number> = {};
+  return buildSnapshot(countsOf(server, info.memoryRss()), {
+    info,
+    startedAt: m.startedAt,
+    listeners: server.listeners.map((l) => formatAddr(l.addr)),
+    options: server.options,
+    notReadyReason: notReadyReason(server, life),
+    draining: life.stopping || server.draining,
+    history,
+  });
+}
+
+/** Everything a Status says besides the counts. */
+export interface StatusContext {
+  info: Pick<AdminInfo, "runtime" | "runtimeVersion" | "service" | "framing">;
+  /** ms since the epoch. */
+  startedAt: number;
+  listeners: string[];
+  options: Readonly<ServerOptions>;
+  notReadyReason: string | null;
+  draining: boolean;
+  history: RateHistory;
+  workers?: WorkerStatus[];
+}
+
+export function buildSnapshot(c: Counts, ctx: StatusContext, now = Date.now()): Snapshot {
   let closed = 0;
-  for (const r of END_REASONS) {
-    closedByReason[r] = m.closed.get(r) ?? 0;
-    closed += closedByReason[r]!;
-  }
-  const o = server.options;
-  const reason = notReadyReason(server, life);
-  const rss = info.memoryRss();
+  for (const n of Object.values(c.closedByReason)) closed += n;
+  const o = ctx.options;
+  const age = (t: number) => Math.max(0, now - t) / 1000;
   return {
-    lifetime: m.lifetime,
-    appTime: m.appTime,
-    startedAtSeconds: m.startedAt / 1000,
+    lifetime: c.lifetime,
+    appTime: c.appTime,
+    startedAtSeconds: ctx.startedAt / 1000,
     status: {
       version: VERSION,
-      runtime: info.runtime,
-      runtimeVersion: info.runtimeVersion,
-      startedAt: new Date(m.startedAt).toISOString(),
-      uptimeSeconds: (now - m.startedAt) / 1000,
-      service: info.service,
-      framing: info.framing ?? null,
-      listeners: server.listeners.map((l) => formatAddr(l.addr)),
-      ready: reason === null,
-      notReadyReason: reason,
-      draining: life.stopping || server.draining,
+      runtime: ctx.info.runtime,
+      runtimeVersion: ctx.info.runtimeVersion,
+      startedAt: new Date(ctx.startedAt).toISOString(),
+      uptimeSeconds: age(ctx.startedAt),
+      service: ctx.info.service,
+      framing: ctx.info.framing ?? null,
+      listeners: ctx.listeners,
+      ready: ctx.notReadyReason === null,
+      notReadyReason: ctx.notReadyReason,
+      draining: ctx.draining,
       limits: {
         maxConns: o.maxConns,
         maxConnsPerIp: o.maxConnsPerIp,
@@ -152,23 +167,32 @@ export function snapshot(server: Server, info: AdminInfo, life: Lifecycle, histo
         writeSeconds: o.writeMs / 1000,
       },
       connections: {
-        open: stats.connections,
-        accepted: stats.accepted,
-        refused: stats.refused,
+        open: c.open,
+        accepted: c.accepted,
+        refused: c.refused,
         closed,
-        oldestSeconds: oldest === undefined ? null : (now - oldest) / 1000,
-        top: open.slice(0, TOP_CONNECTIONS),
+        oldestSeconds: c.oldestOpenedAt === null ? null : age(c.oldestOpenedAt),
+        top: c.top.map((t) => ({
+          id: t.id,
+          peer: t.peer,
+          ageSeconds: age(t.openedAt),
+          bytesIn: t.bytesIn,
+          bytesOut: t.bytesOut,
+          queuedBytes: t.queuedBytes,
+          ...(t.worker !== undefined ? { worker: t.worker } : {}),
+        })),
       },
-      refusedByReason,
-      closedByReason,
-      bytes: { received, sent, queued },
-      frames: { received: framesIn, sent: framesOut },
-      app: [...m.appRequests].map(([key, count]) => {
+      refusedByReason: { ...c.refusedByReason },
+      closedByReason: { ...c.closedByReason },
+      bytes: { received: c.bytesIn, sent: c.bytesOut, queued: c.queued },
+      frames: { received: c.framesIn, sent: c.framesOut },
+      app: Object.entries(c.app).map(([key, count]) => {
         const [action, outcome] = key.split(" ");
         return { action: action!, outcome: outcome!, count };
       }),
-      memory: { rssBytes: rss ?? null },
-      history: history.series(),
+      memory: { rssBytes: c.rssBytes > 0 ? c.rssBytes : null },
+      history: ctx.history.series(),
+      ...(ctx.workers ? { workers: ctx.workers } : {}),
     },
   };
 }

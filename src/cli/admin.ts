@@ -7,7 +7,7 @@ import type { Host } from "../host.ts";
 import type { Logger } from "../log.ts";
 import type { Server } from "../server/server.ts";
 import { AdminAddrError, parseAdminAddr, type TcpAddr } from "../admin/admin-addr.ts";
-import { adminHandler, MAX_HEADER_BYTES } from "../admin/handler.ts";
+import { adminHandler, type AdminSource, MAX_HEADER_BYTES, serverSource } from "../admin/handler.ts";
 import { RateHistory } from "../admin/history.ts";
 import type { AdminInfo, Lifecycle } from "../admin/status.ts";
 import { durationFlag, type FlagSpec, has, one, type Parsed, UsageError } from "./args.ts";
@@ -61,25 +61,36 @@ export interface AdminEndpoint {
   close(): Promise<void>;
 }
 
+/** What an admin endpoint reports on: running totals for its history, and the source of its answers. */
+export interface AdminBinding {
+  totals(): { accepted: number; closed: number };
+  source(history: RateHistory): AdminSource;
+}
+
+/** A single process's binding: its own server. */
+export function serverBinding(server: Server, info: AdminInfo, life: Lifecycle): AdminBinding {
+  return {
+    totals: () => {
+      let closed = 0;
+      for (const n of server.metrics?.closed.values() ?? []) closed += n;
+      return { accepted: server.stats().accepted, closed };
+    },
+    source: (history) => serverSource({ server, info, life, history }),
+  };
+}
+
 /** Bind the admin endpoint; rejects with a ListenError (exit 1) when its address cannot be bound. */
 export async function startAdmin(
   host: Host,
   plan: AdminPlan,
-  server: Server,
-  info: AdminInfo,
-  life: Lifecycle,
+  binding: AdminBinding,
   log: Logger,
 ): Promise<AdminEndpoint> {
   if (!host.serveHttp) throw new Error(`--admin: this runtime (${host.runtime}) offers no HTTP server`);
-  const history = new RateHistory(() => {
-    const s = server.stats();
-    let closed = 0;
-    for (const n of server.metrics?.closed.values() ?? []) closed += n;
-    return { accepted: s.accepted, closed };
-  });
+  const history = new RateHistory(() => binding.totals());
   const http = await host.serveHttp(
     { hostname: plan.addr.hostname, port: plan.addr.port, maxHeaderBytes: MAX_HEADER_BYTES },
-    adminHandler({ server, info, life, history }),
+    adminHandler(binding.source(history)),
   );
   history.start();
   const addr = formatAddr({ ...plan.addr, port: http.port });

@@ -40,7 +40,8 @@ import { SERVE_PROXY_FLAGS, serveProxyConfig } from "./serve-proxy-flags.ts";
 import { superviseWorkers, workersCount, workersFlagSpec } from "./serve-workers.ts";
 import { controlLine, takeWorkerRole, withWorkerField, type WorkerRole } from "../workers/worker-role.ts";
 import { ServerMetrics } from "../server/metrics.ts";
-import { adminFlags, planAdmin, startAdmin } from "./admin.ts";
+import { adminFlags, planAdmin, serverBinding, startAdmin } from "./admin.ts";
+import { reportMetrics } from "../workers/metrics-report.ts";
 import { checkServeTlsFlags, reloadOnSighup, serveTlsOptions, TLS_SERVE_FLAGS } from "./tls-serve.ts";
 
 const DURATION_FLAGS = [
@@ -289,14 +290,6 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     proxyProtocol,
     metrics,
   });
-  if (workers > 1) { // every check above done once here, before any worker starts
-    if (adminPlan) throw new UsageError("--admin with --workers: not yet (the admin endpoint reports one process)");
-    const listening = { service: entry.name, framing: one(p, "framing") };
-    return await superviseWorkers(rt, { count: workers, addrs, argv, log, listening });
-  }
-
-  // The admin endpoint binds first, so that a service port 0 cannot take its port; then all or nothing.
-  const life = { stopping: false };
   const info = {
     runtime: host.runtime,
     runtimeVersion: host.runtimeVersion,
@@ -304,7 +297,18 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     framing: one(p, "framing"),
     memoryRss: () => host.memoryRss(),
   };
-  const admin = adminPlan && await startAdmin(host, adminPlan, server, info, life, log);
+  if (workers > 1) { // every check above done once here, before any worker starts
+    const listening = { service: entry.name, framing: one(p, "framing") };
+    const admin = adminPlan && { plan: adminPlan, info, options: server.options };
+    return await superviseWorkers(rt, { count: workers, addrs, argv, log, listening, admin, tls: tlsOn });
+  }
+
+  // The admin endpoint binds first, so that a service port 0 cannot take its port; then all or nothing.
+  // A worker binds none: its supervisor serves the endpoint from the counts each worker reports.
+  const life = { stopping: false };
+  const admin = adminPlan && !role
+    ? await startAdmin(host, adminPlan, serverBinding(server, info, life), log)
+    : undefined;
   const reusePort = role ? role.reusePort : has(p, "reuse-port");
   const listenOptions = { reusePort, ...(tls ? { tls: tls.options } : {}) };
   const listeners = await server.listenAll(addrs, listenOptions).catch(async (err) => {
@@ -353,6 +357,9 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     });
   }
   if (role) await host.stdout.write(controlLine({ sb: "listening", addrs: listeners.map((l) => formatAddr(l.addr)) }));
+  const reporter = role && metrics
+    ? reportMetrics(server, () => host.memoryRss(), (l) => host.stdout.write(l))
+    : undefined;
   const signal = await stopped;
   // Behind a balancer: fail its checks first (PROXY LOCAL health checks, /readyz), keep
   // serving until it has noticed, then drain. A second signal ends the wait at once.
@@ -361,10 +368,11 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     log.info("failing health checks before draining", { signal, drain_delay: formatDuration(drainDelay) });
     server.failHealthChecks();
   }
-  if (adminPlan && adminPlan.unreadyDelayMs > 0) {
-    log.info("not ready; draining after the unready delay", { delay: formatDuration(adminPlan.unreadyDelayMs) });
+  const unreadyDelay = admin ? adminPlan!.unreadyDelayMs : 0; // a worker's supervisor waits it out
+  if (unreadyDelay > 0) {
+    log.info("not ready; draining after the unready delay", { delay: formatDuration(unreadyDelay) });
   }
-  const delay = Math.max(drainDelay, adminPlan?.unreadyDelayMs ?? 0);
+  const delay = Math.max(drainDelay, unreadyDelay);
   if (delay > 0) {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);
@@ -380,6 +388,7 @@ async function serve(rt: Runtime, argv: readonly string[], role?: WorkerRole): P
     drain_timeout: formatDuration(server.options.drainMs),
   });
   await server.shutdown();
+  await reporter?.stop(); // the last counts, after the drain
   await admin?.close();
   const s = server.stats();
   log.info("stopped", { accepted: s.accepted, refused: s.refused });

@@ -6,7 +6,7 @@
 
 import type { Logger } from "../log.ts";
 import type { WorkerProcess } from "../host.ts";
-import { parseControlLine } from "./worker-role.ts";
+import { type ControlMessage, parseControlLine } from "./worker-role.ts";
 
 export interface RestartPolicy {
   /** Delay before the first restart of a worker; doubles with each recent restart. */
@@ -33,6 +33,22 @@ export interface SupervisorConfig {
   log: Logger;
   restart?: RestartPolicy;
   now?: () => number;
+  /** A control line other than "listening"/"failed" (e.g. a metrics report) from worker `id`'s process `pid`. */
+  onMessage?(id: number, pid: number, msg: ControlMessage): void;
+  /** Worker `id`'s process `pid` has exited (after its last control line). */
+  onExit?(id: number, pid: number): void;
+}
+
+/** One worker slot as a status page shows it. */
+export interface WorkerSlot {
+  id: number;
+  /** undefined while the slot waits for its replacement. */
+  pid: number | undefined;
+  listening: boolean;
+  /** When the current process was started (ms since the epoch). */
+  startedAt: number | undefined;
+  /** Replacements of this worker since the start. */
+  restarts: number;
 }
 
 /** A worker that could not start: its own error, which fails the whole start. */
@@ -46,6 +62,10 @@ export class WorkerStartError extends Error {
 interface Slot {
   id: number;
   proc: WorkerProcess | undefined;
+  listening: boolean;
+  startedAt: number | undefined;
+  /** All restarts of this slot. */
+  restartCount: number;
   /** Times of this slot's restarts within the policy window. */
   restarts: number[];
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -77,13 +97,47 @@ export class Supervisor {
     return this.#slots.flatMap((s) => (s.proc ? [{ id: s.id, pid: s.proc.pid }] : []));
   }
 
+  /** Every worker slot, in id order, with or without a process now. */
+  slots(): WorkerSlot[] {
+    return this.#slots.map((s) => ({
+      id: s.id,
+      pid: s.proc?.pid,
+      listening: s.listening,
+      startedAt: s.startedAt,
+      restarts: s.restartCount,
+    }));
+  }
+
+  /** Workers listening now. */
+  listening(): number {
+    return this.#slots.filter((s) => s.listening).length;
+  }
+
+  /**
+   * Send SIGHUP (reload) to every worker that listens: one still starting may not handle
+   * it yet (the runtime's default action would end it); it reads the files itself anyway.
+   */
+  reload(): number {
+    const to = this.#slots.filter((s) => s.listening && s.proc);
+    for (const s of to) s.proc!.kill("SIGHUP");
+    return to.length;
+  }
+
   /**
    * Start every worker; resolves with the bound addresses once all of them listen. If one
    * fails, the others are stopped and this rejects with that worker's WorkerStartError.
    */
   async start(): Promise<string[]> {
     for (let id = 1; id <= this.#cfg.count; id++) {
-      this.#slots.push({ id, proc: undefined, restarts: [], timer: undefined });
+      this.#slots.push({
+        id,
+        proc: undefined,
+        listening: false,
+        startedAt: undefined,
+        restartCount: 0,
+        restarts: [],
+        timer: undefined,
+      });
     }
     try {
       // The first alone: with reuseport the others bind the port it got.
@@ -118,12 +172,17 @@ export class Supervisor {
   #launch(slot: Slot): Promise<string[]> {
     const proc = this.#cfg.start(slot.id, this.#listen);
     slot.proc = proc;
+    slot.listening = false;
+    slot.startedAt = this.#now();
     this.#cfg.log.info("worker started", { worker: slot.id, pid: proc.pid });
     const ready = new Promise<string[]>((resolve, reject) => {
       proc.onLine((line) => {
         const m = parseControlLine(line);
-        if (m?.sb === "listening") resolve(m.addrs);
-        else if (m?.sb === "failed") reject(new WorkerStartError(slot.id, m.message, m.code));
+        if (m?.sb === "listening") {
+          if (slot.proc === proc) slot.listening = true;
+          resolve(m.addrs);
+        } else if (m?.sb === "failed") reject(new WorkerStartError(slot.id, m.message, m.code));
+        else if (m) this.#cfg.onMessage?.(slot.id, proc.pid, m);
       });
       void proc.exited.then(({ code, signal }) =>
         reject(
@@ -140,8 +199,11 @@ export class Supervisor {
   }
 
   #exited(slot: Slot, proc: WorkerProcess, r: { code: number | null; signal: string | null }): void {
+    this.#cfg.onExit?.(slot.id, proc.pid);
     if (slot.proc !== proc) return;
     slot.proc = undefined;
+    slot.listening = false;
+    slot.startedAt = undefined;
     if (this.#stopping && r.code !== 0) this.#badExit = true; // a crash replaced earlier does not count
     if (this.#stopping || !this.#running) return this.#checkDone();
     const exitedAt = this.#now();
@@ -163,6 +225,7 @@ export class Supervisor {
       return this.stop("SIGTERM");
     }
     slot.restarts.push(exitedAt);
+    slot.restartCount++;
     const delay = Math.min(p.maxMs, p.initialMs * 2 ** (slot.restarts.length - 1));
     this.#cfg.log.info("restarting worker", { worker: slot.id, delay_ms: delay });
     slot.timer = setTimeout(() => {

@@ -4,6 +4,7 @@
 // itself); the child's stdout carries control lines, one JSON object each.
 
 import type { LogFields, Logger } from "../log.ts";
+import { type Counts, parseCounts } from "../admin/counts.ts";
 
 /** The hidden argument that makes `serve` a worker; its value is a JSON WorkerRole. */
 export const WORKER_ARG = "--sb-worker";
@@ -20,7 +21,9 @@ export interface WorkerRole {
 /** What a worker tells its supervisor. */
 export type ControlMessage =
   | { sb: "listening"; addrs: string[] }
-  | { sb: "failed"; code: number; message: string };
+  | { sb: "failed"; code: number; message: string }
+  /** With --admin: the worker's counts, sent every second (src/workers/metrics-report.ts). */
+  | { sb: "metrics"; counts: Counts };
 
 /** The arguments of `serve` for worker `role`, given the supervisor's own `serve` arguments. */
 export function workerArgs(role: WorkerRole, argv: readonly string[]): string[] {
@@ -50,6 +53,10 @@ export function parseControlLine(line: string): ControlMessage | undefined {
     const m = JSON.parse(line) as Partial<ControlMessage> & Record<string, unknown>;
     if (m.sb === "listening" && Array.isArray(m.addrs)) return { sb: "listening", addrs: m.addrs.map(String) };
     if (m.sb === "failed") return { sb: "failed", code: Number(m.code) || 1, message: String(m.message) };
+    if (m.sb === "metrics") {
+      const counts = parseCounts(m.counts);
+      if (counts) return { sb: "metrics", counts };
+    }
   } catch {
     // not JSON
   }

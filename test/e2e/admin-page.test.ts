@@ -3,7 +3,8 @@
 // console errors, shows the open-connection count, and the number follows connections
 // the test opens and closes. A screenshot per runtime is left as a test artifact in
 // $SB_TEST_OUTPUT (default: the temp directory's switchboard-test-output/). A stop signal
-// shows on the open page, and the server exits with the page still polling.
+// shows on the open page, and the server exits with the page still polling. With --workers
+// the page lists the workers.
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as net from "node:net";
 import { tmpdir } from "node:os";
@@ -118,6 +119,34 @@ describe.each(CLI_RUNTIMES)("status page on %s", (runtime: CliRuntime) => {
       for (const s of socks) s.destroy();
       await page.close();
       await server.stop();
+    }
+  });
+
+  test("with --workers: a Workers table lists each worker, and the page still fits a phone", async () => {
+    const server = await startServer(runtime, ["--workers", "2", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"]);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    const socks: net.Socket[] = [];
+    try {
+      const addr = await adminAddr(server);
+      expect((await page.goto(`http://${addr}/`))?.status()).toBe(200);
+      await pollUntil(() => page.locator("#workers tbody tr").count(), (n) => n === 2, "two worker rows");
+      expect(await page.locator("#workers-section").isVisible()).toBe(true);
+      expect(await page.locator("#about").innerText()).toContain("2/2 workers");
+      const rows = await page.locator("#workers tbody tr").allInnerTexts();
+      expect(rows.every((r) => r.includes("listening")), rows.join(" | ")).toBe(true);
+      for (let i = 0; i < 4; i++) socks.push(await connect(server.port));
+      await pollUntil(() => shown(page), (t) => t === "4", "the page to show 4 open connections", 15_000);
+      await page.screenshot({ path: join(ARTIFACTS, `status-page-workers-${runtime}.png`), fullPage: true });
+      const overflow = Number(await page.evaluate("document.documentElement.scrollWidth - window.innerWidth"));
+      expect(overflow).toBeLessThanOrEqual(0);
+      expect(problems).toEqual([]);
+    } finally {
+      for (const s of socks) s.destroy();
+      await page.close();
+      const { code } = await server.stop();
+      expect(code, server.log()).toBe(0);
     }
   });
 });

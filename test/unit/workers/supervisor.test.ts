@@ -7,6 +7,7 @@ import type { LogFields, Logger, LogLevel } from "../../../src/log.ts";
 import { type RestartPolicy, Supervisor, WorkerStartError } from "../../../src/workers/supervisor.ts";
 import { controlLine, parseControlLine, takeWorkerRole, workerArgs } from "../../../src/workers/worker-role.ts";
 import { lineSplitter } from "../../../src/workers/lines.ts";
+import { emptyCounts } from "../../../src/admin/counts.ts";
 import { waitFor } from "../../support/sockets.ts";
 
 class FakeWorker implements WorkerProcess {
@@ -29,8 +30,9 @@ class FakeWorker implements WorkerProcess {
   exit(code: number | null, signal: string | null = null): void {
     this.#exit({ code, signal });
   }
-  kill(signal: "SIGINT" | "SIGTERM" | "SIGKILL"): void {
+  kill(signal: "SIGINT" | "SIGTERM" | "SIGHUP" | "SIGKILL"): void {
     this.signals.push(signal);
+    if (signal === "SIGHUP") return; // a reload: the worker carries on
     if (signal !== "SIGKILL") queueMicrotask(() => this.exit(this.stopCode)); // a drain that ends at once
   }
 }
@@ -78,6 +80,55 @@ async function startAll(s: ReturnType<typeof setup>): Promise<string[]> {
 }
 
 describe("Supervisor", () => {
+  test("reload() sends SIGHUP to listening workers only; slots() shows state and restarts", async () => {
+    const s = setup("reuseport", 2);
+    const p = s.sup.start();
+    expect(s.sup.reload()).toBe(0); // worker 1 not listening yet: a SIGHUP could end it
+    expect(s.sup.slots().map((w) => [w.id, w.listening])).toEqual([[1, false], [2, false]]);
+    s.started[0]!.listening();
+    await waitFor(() => s.started.length === 2, "worker 2");
+    expect(s.sup.listening()).toBe(1);
+    s.started[1]!.listening();
+    await p;
+    expect(s.sup.reload()).toBe(2);
+    expect(s.started.map((w) => w.signals)).toEqual([["SIGHUP"], ["SIGHUP"]]);
+    s.started[0]!.exit(null, "SIGKILL");
+    await waitFor(() => s.started.length === 3, "the replacement");
+    expect(s.sup.slots()[0]).toMatchObject({ id: 1, pid: s.started[2]!.pid, listening: false, restarts: 1 });
+    expect(s.sup.reload()).toBe(1);
+    s.started[2]!.listening();
+    expect(s.sup.slots()[0]).toMatchObject({ listening: true, restarts: 1 });
+    s.sup.stop("SIGTERM");
+    expect(await s.sup.finished).toBe(0);
+  });
+
+  test("control lines other than listening/failed reach onMessage; every exit reaches onExit", async () => {
+    const got: string[] = [];
+    const started: FakeWorker[] = [];
+    const sup = new Supervisor({
+      count: 1,
+      sharing: "cluster",
+      log: recorder(),
+      restart: FAST,
+      start: (id, listen) => {
+        const w = new FakeWorker(id, listen, 0);
+        started.push(w);
+        return w;
+      },
+      onMessage: (id, pid, m) => got.push(`${id} ${pid === started.at(-1)!.pid} ${m.sb}`),
+      onExit: (id, pid) => got.push(`${id} exit ${pid === started[0]!.pid}`),
+    });
+    const p = sup.start();
+    started[0]!.listening();
+    await p;
+    started[0]!.say(controlLine({ sb: "metrics", counts: emptyCounts() }));
+    started[0]!.say('{"sb":"metrics","counts":{"accepted":-1}}'); // not counts: ignored
+    started[0]!.say("not json");
+    sup.stop("SIGTERM");
+    await sup.finished;
+    expect(got).toEqual(["1 true metrics", "1 exit true"]);
+  });
+
   test("reuseport: the first worker starts alone; the others bind the addresses it got", async () => {
     const s = setup("reuseport", 3);
     const p = s.sup.start();
