@@ -11,6 +11,7 @@ import type { TlsClientOptions, TlsConnState, TlsServerOptions, TlsSupport } fro
 import type { NetErrorCode } from "../../src/net-errors.ts";
 import type { BunSocket, BunSysError } from "./bun-types.ts";
 import { bunNetCode, rawDetail } from "./errors.ts";
+import { x509Code } from "../../src/adapter-kit/x509-codes.ts";
 
 export const BUN_TLS_SUPPORT: TlsSupport = {
   clientAuthRequire: true,
@@ -75,21 +76,8 @@ export class BunTlsState implements TlsConnState {
 /** Bun reports node:tls's codes (OpenSSL's X509 names): as the contract's. */
 export function bunTlsCode(err: unknown, client: boolean): NetErrorCode {
   const code = (err as BunSysError | undefined)?.code ?? "";
-  switch (code) {
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-    case "CERT_SIGNATURE_FAILURE":
-    case "CERT_UNTRUSTED":
-      return "ECERTUNTRUSTED";
-    case "CERT_HAS_EXPIRED":
-    case "CERT_NOT_YET_VALID":
-      return "ECERTEXPIRED";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return "ECERTNAME";
-  }
+  const cert = x509Code(code);
+  if (cert) return cert;
   const text = `${code} ${(err as Error | undefined)?.message ?? ""}`;
   if (client && /CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN/i.test(text)) {
     return "ECERTREFUSED";

@@ -100,6 +100,10 @@ export function denoTlsCode(err: unknown, client: boolean): NetErrorCode {
   if (client && /received fatal alert: (CertificateRequired|BadCertificate|UnknownCA|CertificateUnknown)/.test(m)) {
     return "ECERTREFUSED";
   }
+  // The peer's TCP close without a TLS close_notify: the peer is gone mid-stream, as with a
+  // reset; which of the two a client sees when a server cuts it (e.g. refusing its
+  // certificate) is a race, so both read as ECONNRESET (net-errors.ts, netCode).
+  if (/peer closed connection without sending TLS close_notify/.test(m)) return "ECONNRESET";
   if (e.name === "InvalidData" || /fatal alert|corrupt message|peer is incompatible|HandshakeFailure/.test(m)) {
     return "ETLS";
   }

@@ -9,6 +9,7 @@ import { type Addr, ConnectError, ConnError, TlsConfigError } from "../../src/tr
 import type { TlsClientOptions, TlsConnState, TlsServerOptions, TlsSupport } from "../../src/tls.ts";
 import type { NetErrorCode } from "../../src/net-errors.ts";
 import { nodeNetCode, rawDetail } from "./errors.ts";
+import { x509Code } from "../../src/adapter-kit/x509-codes.ts";
 
 export const NODE_TLS_SUPPORT: TlsSupport = {
   clientAuthRequire: true,
@@ -93,23 +94,9 @@ export class NodeTlsServer {
 /** node:tls's verification codes, as the contract's (OpenSSL's X509 names). */
 export function nodeTlsCode(err: unknown): NetErrorCode {
   const code = (err as { code?: string } | undefined)?.code ?? "";
-  switch (code) {
-    case "ETLSCLIENT": // a server refusing a client's certificate: a handshake failure in its log
-      return "ETLS";
-    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
-    case "UNABLE_TO_GET_ISSUER_CERT":
-    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-    case "SELF_SIGNED_CERT_IN_CHAIN":
-    case "DEPTH_ZERO_SELF_SIGNED_CERT":
-    case "CERT_SIGNATURE_FAILURE":
-    case "CERT_UNTRUSTED":
-      return "ECERTUNTRUSTED";
-    case "CERT_HAS_EXPIRED":
-    case "CERT_NOT_YET_VALID":
-      return "ECERTEXPIRED";
-    case "ERR_TLS_CERT_ALTNAME_INVALID":
-      return "ECERTNAME";
-  }
+  if (code === "ETLSCLIENT") return "ETLS"; // a server refusing a client's certificate: a handshake failure in its log
+  const cert = x509Code(code);
+  if (cert) return cert;
   if (/ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN|HANDSHAKE_FAILURE)/.test(code)) {
     return code.includes("HANDSHAKE_FAILURE") ? "ETLS" : "ECERTREFUSED";
   }

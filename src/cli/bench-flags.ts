@@ -9,6 +9,7 @@ import { AppExchange, FramedExchange } from "../bench/exchange.ts";
 import type { ProxySend } from "../proxy/client.ts";
 import { PROXY_CLIENT_FLAGS, proxyFlags, refuseProxyWithTls } from "./proxy-flags.ts";
 import { TLS_CLIENT_FLAGS } from "./tls-flags.ts";
+import { CONNECT_TIMEOUT_FLAG } from "./client-flags.ts";
 import {
   addrArg,
   durationFlag,
@@ -64,14 +65,7 @@ export const BENCH_FLAGS: readonly FlagSpec[] = [
   },
   { name: "framing", short: "f", kind: "string", value: "SPEC", help: "framed: the server's framing (e.g. lp:u32)" },
   { name: "new-conn", kind: "boolean", help: "app: a new connection for every request (default: keep-alive)" },
-  {
-    name: "timeout",
-    short: "t",
-    kind: "string",
-    value: "DURATION",
-    help: "give up connecting after this long",
-    default: "10s",
-  },
+  CONNECT_TIMEOUT_FLAG,
   {
     name: "wait",
     short: "w",

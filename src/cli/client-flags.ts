@@ -3,15 +3,18 @@
 
 import type { FlagSpec } from "./args.ts";
 
+/** -t: every client's connect deadline (bench's too; its -w means something else). */
+export const CONNECT_TIMEOUT_FLAG: FlagSpec = {
+  name: "timeout",
+  short: "t",
+  kind: "string",
+  value: "DURATION",
+  help: "give up connecting after this long",
+  default: "10s",
+};
+
 export const CLIENT_DEADLINE_FLAGS: readonly FlagSpec[] = [
-  {
-    name: "timeout",
-    short: "t",
-    kind: "string",
-    value: "DURATION",
-    help: "give up connecting after this long",
-    default: "10s",
-  },
+  CONNECT_TIMEOUT_FLAG,
   {
     name: "wait",
     short: "w",

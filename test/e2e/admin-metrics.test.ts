@@ -2,23 +2,11 @@
 // real Prometheus parser (`promtool check metrics`, Debian's prometheus package): N
 // exchanges accepted, M connections refused by the per-IP cap, K cut by the idle
 // deadline, and app requests by action and outcome, each counted exactly.
-import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import { describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, startServer } from "../support/cli.ts";
-import { adminAddr, getText, pollUntil, sample } from "../support/admin.ts";
+import { adminAddr, getText, pollUntil, promtool, sample } from "../support/admin.ts";
 import { withTimeout } from "../support/sockets.ts";
-
-/** `promtool check metrics` on the text: its exit status and what it said. */
-function promtool(text: string): { status: number | null; output: string } {
-  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", timeout: 30_000 });
-  if (r.error) {
-    throw new Error(
-      `this test needs promtool (Debian package "prometheus"; .ci/system-tools installs it): ${r.error.message}`,
-    );
-  }
-  return { status: r.status, output: r.stdout + r.stderr };
-}
 
 /** Open a connection from `localAddress` (any 127/8 address is loopback on Linux). */
 function open(port: number, localAddress: string): Promise<net.Socket> {

@@ -2,26 +2,14 @@
 // admin endpoint adds up what both workers counted (checked against the connections this
 // test made, and by promtool), lists every worker, keeps the counts of a worker killed
 // with SIGKILL (totals never go backwards), and turns /readyz 503 on the first stop signal.
-import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import { describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { adminAddr, get, getText, pollUntil, sample } from "../support/admin.ts";
+import { adminAddr, get, getText, pollUntil, promtool, sample } from "../support/admin.ts";
 import { withTimeout } from "../support/sockets.ts";
 
 const ARGS = ["--workers", "2", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0"];
 const PAYLOAD = "hello workers\n";
-
-/** `promtool check metrics` on the text (Debian package "prometheus"). */
-function promtool(text: string): { status: number | null; output: string } {
-  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", timeout: 30_000 });
-  if (r.error) {
-    throw new Error(
-      `this test needs promtool (Debian package "prometheus"; .ci/system-tools installs it): ${r.error.message}`,
-    );
-  }
-  return { status: r.status, output: r.stdout + r.stderr };
-}
 
 /** Echo PAYLOAD over one connection: send, half-close, read to the server's close. */
 function echo(port: number): Promise<string> {

@@ -3,21 +3,13 @@
 // binds loopback unless told otherwise and never a service port, and /readyz turns 503
 // on the first stop signal while the listeners still accept, and at --max-conns.
 import * as net from "node:net";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, startServer } from "../support/cli.ts";
 import { adminAddr, get, pollUntil, rawStatus } from "../support/admin.ts";
 import { withTimeout } from "../support/sockets.ts";
+import { busyPortForSuite } from "../support/busy-port.ts";
 
-let busy: net.Server;
-let busyPort: number;
-beforeAll(async () => {
-  busy = net.createServer(() => {});
-  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
-  busyPort = (busy.address() as net.AddressInfo).port;
-});
-afterAll(async () => {
-  await new Promise((r) => busy.close(r));
-});
+const busyPort = busyPortForSuite();
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -155,9 +147,9 @@ describe.each(CLI_RUNTIMES)("admin endpoint on %s", (runtime: CliRuntime) => {
     expect(plain.log()).not.toContain("admin");
     await plain.stop();
 
-    const taken = await runCli(runtime, ["serve", "--listen", "127.0.0.1:0", "--admin", `127.0.0.1:${busyPort}`]);
+    const taken = await runCli(runtime, ["serve", "--listen", "127.0.0.1:0", "--admin", `127.0.0.1:${busyPort()}`]);
     expect(taken.code).toBe(1);
-    expect(taken.stderr).toContain(`cannot listen on 127.0.0.1:${busyPort}: address already in use (EADDRINUSE)`);
+    expect(taken.stderr).toContain(`cannot listen on 127.0.0.1:${busyPort()}: address already in use (EADDRINUSE)`);
 
     const server = await startServer(runtime, [
       "--listen",

@@ -18,19 +18,11 @@ import {
 } from "../support/cli.ts";
 import { waitFor, withTimeout } from "../support/sockets.ts";
 import { clientsOnWorkers, records, roundTrip, workerPids } from "../support/workers.ts";
+import { busyPortForSuite } from "../support/busy-port.ts";
 
 const ARGS = ["--workers", "2", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"];
 
-let busy: net.Server;
-let busyPort: number;
-beforeAll(async () => {
-  busy = net.createServer(() => {});
-  await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
-  busyPort = (busy.address() as net.AddressInfo).port;
-});
-afterAll(async () => {
-  await new Promise((r) => busy.close(r));
-});
+const busyPort = busyPortForSuite();
 
 /** Whether `pid` is alive and is `parent`'s descendant. */
 function isChildOf(pid: number, parent: RunningServer): boolean {
@@ -181,11 +173,11 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
   });
 
   test("a worker that cannot bind fails the whole start with its error, once; nothing is left running", async () => {
-    const r = await runCli(rt, ["serve", "--workers", "2", "--listen", `127.0.0.1:${busyPort}`]);
+    const r = await runCli(rt, ["serve", "--workers", "2", "--listen", `127.0.0.1:${busyPort()}`]);
     expect(r.code).toBe(1);
     const errors = r.stderr.split("\n").filter((l) => l.includes("address already in use"));
     expect(errors, r.stderr).toEqual([
-      `switchboard: cannot listen on 127.0.0.1:${busyPort}: address already in use (EADDRINUSE)`,
+      `switchboard: cannot listen on 127.0.0.1:${busyPort()}: address already in use (EADDRINUSE)`,
     ]);
   });
 

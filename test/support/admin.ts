@@ -1,6 +1,7 @@
 // Reaching a running server's admin endpoint (serve --admin) from a driver test: its
 // address from the start-up log, plain HTTP requests, and raw ones for malformed input.
 import * as net from "node:net";
+import { spawnSync } from "node:child_process";
 import type { RunningServer } from "./cli.ts";
 import { waitFor } from "./sockets.ts";
 
@@ -72,4 +73,15 @@ export async function pollUntil<T>(
     if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${String(v)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** `promtool check metrics` (Debian's prometheus package) on the text: its exit status and what it said. */
+export function promtool(text: string): { status: number | null; output: string } {
+  const r = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8", timeout: 30_000 });
+  if (r.error) {
+    throw new Error(
+      `this test needs promtool (Debian package "prometheus"; .ci/system-tools installs it): ${r.error.message}`,
+    );
+  }
+  return { status: r.status, output: r.stdout + r.stderr };
 }
