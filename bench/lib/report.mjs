@@ -154,7 +154,9 @@ export function renderTables(meta, runs) {
       const m = median(f(rt).filter(Number.isFinite));
       if (!Number.isFinite(m)) return "n/a";
       const ok = higher ? m >= limit : m <= limit;
-      return `${fmt(m)} ${ok ? "met" : "**not met**"}`;
+      // Two decimals, or three where two would round onto the limit and hide which side it is on.
+      const shown = Number(fmt(m)) === limit ? fmt(m, 3) : fmt(m);
+      return `${shown} ${ok ? "met" : "**not met**"}`;
     });
   const row = (name, cells) => lines.push(`| ${name} | ${cells.join(" | ")} |`);
   row(
