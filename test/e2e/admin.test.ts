@@ -7,7 +7,7 @@ import { describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, startServer } from "../support/cli.ts";
 import { adminAddr, get, pollUntil, rawStatus } from "../support/admin.ts";
 import { withTimeout } from "../support/sockets.ts";
-import { busyPortForSuite } from "../support/busy-port.ts";
+import { busyPortForSuite } from "../support/ports.ts";
 
 const busyPort = busyPortForSuite();
 

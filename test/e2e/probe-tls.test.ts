@@ -2,22 +2,10 @@
 // by address and by the server's command line (--pid), the certificate verified; an
 // untrusted certificate, a plaintext probe of a TLS port and a TLS server probed without
 // --tls are all unhealthy, each saying why.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli, type RunningServer, startServer } from "../support/cli.ts";
 import { type CertFiles, makeCerts } from "../support/certs.ts";
-
-/** A TCP port free right now (the OS picks it, we release it): `probe --pid` reads the real one. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "../support/ports.ts";
 
 let certs: CertFiles;
 beforeAll(() => {

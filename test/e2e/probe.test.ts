@@ -2,23 +2,11 @@
 // servers of every service on that runtime: by address, and by reading the server's own
 // command line (--pid; in a container that is PID 1). Each probe must also fail when it
 // meets another service, so a passing probe really means the protocol answered.
-import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli, type RunningServer, startServer } from "../support/cli.ts";
+import { freePort } from "../support/ports.ts";
 
 const SERVICES = ["echo", "discard", "daytime", "chargen", "time", "app"] as const;
-
-/** A TCP port free on every interface right now (the OS picks it, we release it). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "0.0.0.0", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.each(CLI_RUNTIMES)("probe on %s", (runtime) => {
   const servers = new Map<string, RunningServer>();
@@ -26,10 +14,10 @@ describe.each(CLI_RUNTIMES)("probe on %s", (runtime) => {
   beforeAll(async () => {
     // Fixed ports (not 0): the command line is what `probe --pid` reads.
     await Promise.all(SERVICES.map(async (service) => {
-      const port = await freePort();
+      const port = await freePort("0.0.0.0");
       servers.set(service, await startServer(runtime, ["--service", service, "--listen", `127.0.0.1:${port}`]));
     }));
-    const port = await freePort();
+    const port = await freePort("0.0.0.0");
     servers.set(
       "framed",
       await startServer(runtime, [
@@ -91,7 +79,7 @@ describe.each(CLI_RUNTIMES)("probe on %s", (runtime) => {
   }, 60_000);
 
   test("failures and misuse: clear message, exit 1 or 2", async () => {
-    const closed = await freePort();
+    const closed = await freePort("0.0.0.0");
     const refused = await runCli(runtime, ["probe", `127.0.0.1:${closed}`, "--service", "echo"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain("cannot connect: ECONNREFUSED");

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, startServer } from "../support/cli.ts";
 import { waitFor, withTimeout } from "../support/sockets.ts";
+import { freePort } from "../support/ports.ts";
 
 let dir: string;
 let busy: net.Server;
@@ -40,15 +41,6 @@ function jsonLines(stderr: string): Record<string, unknown>[] {
       throw new Error(`stderr line ${i + 1} is not JSON: ${line}`);
     }
   });
-}
-
-/** A free loopback port (bound then released by this process). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 describe.each(CLI_RUNTIMES)("serve start-up on %s", (runtime: CliRuntime) => {

@@ -18,7 +18,7 @@ import {
 } from "../support/cli.ts";
 import { waitFor, withTimeout } from "../support/sockets.ts";
 import { clientsOnWorkers, records, roundTrip, workerPids } from "../support/workers.ts";
-import { busyPortForSuite } from "../support/busy-port.ts";
+import { busyPortForSuite } from "../support/ports.ts";
 
 const ARGS = ["--workers", "2", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"];
 

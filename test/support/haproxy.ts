@@ -3,7 +3,7 @@
 // states (no fixed sleeps).
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -18,17 +18,7 @@ export function requireHaproxy(): string {
   return r.stdout.split("\n")[0]!;
 }
 
-/** A port free right now on 127.0.0.1 (HAProxy cannot tell us the one it got for port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from "./ports.ts"; // HAProxy cannot tell us the port it got for port 0
 
 export interface HaproxyBackend {
   name: string;
