@@ -59,8 +59,8 @@ export interface Host {
    */
   readonly workers?: WorkerSpawner;
   /**
-   * Serve HTTP on a TCP address with the runtime's own HTTP server (node:http, Deno.serve,
-   * Bun.serve), speaking web-standard Request/Response (the admin endpoint, src/admin/).
+   * Serve HTTP on a TCP address with the runtime's own HTTP server (each adapter's http.ts),
+   * speaking web-standard Request/Response (the admin endpoint, src/admin/).
    * Rejects with a ListenError when the address cannot be bound. Optional: test hosts lack it.
    */
   serveHttp?(opts: HttpServeOptions, handler: HttpHandler): Promise<HttpServer>;
@@ -70,7 +70,7 @@ export interface Host {
 export interface WorkerSpawner {
   /**
    * How workers share a port: each binds it with SO_REUSEPORT ("reuseport": the kernel
-   * spreads connections), or node:cluster's primary binds it and hands connections out.
+   * spreads connections), or a cluster primary (the Node adapter) binds it and hands them out.
    */
   readonly sharing: "reuseport" | "cluster";
   /** Logical CPU cores (`--workers auto`). */

@@ -12,7 +12,7 @@ import { CONTENT_TYPE, renderMetrics } from "./prometheus.ts";
 import { type AdminInfo, type Lifecycle, notReadyReason, type Snapshot, snapshot } from "./status.ts";
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "./page.ts";
 
-/** Request line plus headers above this are refused with 431 (node:http enforces the same bound itself). */
+/** Request line plus headers above this are refused with 431 (the Node adapter's HTTP server enforces the same bound itself). */
 export const MAX_HEADER_BYTES = 8 * 1024;
 
 const COMMON = { "cache-control": "no-store", "x-content-type-options": "nosniff" };
