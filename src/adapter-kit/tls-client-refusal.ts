@@ -1,7 +1,7 @@
 // A TLS 1.3 server judges a client certificate only after the client's handshake is done:
 // the client's connect() has succeeded already, and the refusal arrives later as an alert
-// (reported as ECERTREFUSED by every adapter) or as a bare reset (node:tls and Bun verify
-// in their own code after the handshake and cannot send an alert then). One policy for all
+// (reported as ECERTREFUSED by every adapter) or as a bare reset (the Node and Bun adapters
+// verify in their own code after the handshake and cannot send an alert then). One policy for all
 // three adapters: a client that presented a certificate and whose connection is reset before
 // a single byte came back was refused, and says so in the same words as the alert case.
 

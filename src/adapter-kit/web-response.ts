@@ -1,6 +1,6 @@
 // The runtime's own Response for a handler's HttpResponse (src/host.ts): handlers normally
 // return a real Response, which passes through; any other object is copied into one.
-// Shared by the adapters whose HTTP server takes a Response (Deno.serve, Bun.serve).
+// Shared by the adapters whose HTTP server takes a Response (Deno's and Bun's).
 
 import type { HttpHandler, HttpRequest, HttpResponse } from "../host.ts";
 

@@ -1,4 +1,4 @@
-// OpenSSL's X509 verification codes, which node:tls and Bun (its node:tls) both report,
+// OpenSSL's X509 verification codes, which the Node and Bun adapters' TLS both report,
 // as the contract's certificate codes: one table, so the two cannot drift apart.
 
 import type { NetErrorCode } from "../net-errors.ts";

@@ -1,7 +1,7 @@
 // A small, strict command-line parser: declared flags only, clear errors, exit code 2
 // on misuse. Supports --flag value, --flag=value, -x value, bundled short options
 // (-nc 2, -c2), repeatable flags and booleans. Kept runtime-free (docs/decisions.md):
-// node:util's parseArgs would have to come through the Host.
+// Node's util parseArgs would have to come through the Host.
 
 import { AddrError, parseAddr } from "../addr.ts";
 import { DurationError, parseDuration } from "../duration.ts";
