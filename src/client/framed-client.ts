@@ -185,12 +185,11 @@ export class FramedClient<In, Out = In> implements AsyncIterable<In> {
 
   #onClose(err: Error | undefined): void {
     this.#silence?.stop();
-    this.#failure ??= err; // a write after the close reports why it closed
-    const failure = this.#failure ?? err;
+    const failure = (this.#failure ??= err); // a write after the close reports why it closed
     for (const w of this.#drainWaiters.splice(0)) failure ? w.reject(failure) : w.resolve();
     if (failure) this.#inbox.fail(failure);
     else this.#inbox.finish();
-    this.#closedWith(this.#failure ?? err);
+    this.#closedWith(failure);
   }
 
   #decode(frames: () => Iterable<In>): void {
