@@ -23,6 +23,7 @@ import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
 import { TlsCarrier } from "./tls-carrier.ts";
+import { primeMallocThreshold } from "./malloc-threshold.ts";
 import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
@@ -317,6 +318,7 @@ const NODE_HAS_REUSE_PORT = (() => {
 })();
 
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
+  primeMallocThreshold();
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
@@ -375,6 +377,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 }
 
 function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
+  primeMallocThreshold();
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   if (opts.tls && addr.transport === "tcp") return connectTls(opts, addr, opts.tls, handler);

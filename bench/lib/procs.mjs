@@ -70,12 +70,14 @@ export async function stopServer(s) {
 }
 
 /**
- * Runs the generator on core 1. `onLine(line)` sees its "start"/"end"/"ready" lines as they
- * come; resolves with its final JSON line. Killed after `limitMs`.
+ * Runs the generator on core 1: `gen` is a Node script's path or a program's [path, args].
+ * `onLine(line)` sees its "start"/"end"/"ready" lines as they come; resolves with its final
+ * JSON line. Killed after `limitMs`.
  */
-export function runGenerator(genPath, args, limitMs, onLine = () => {}) {
+export function runGenerator(gen, args, limitMs, onLine = () => {}) {
+  const [cmd, pre] = typeof gen === "string" ? [process.execPath, [gen]] : gen;
   return new Promise((resolve, reject) => {
-    const child = spawn("taskset", ["-c", "1", process.execPath, genPath, ...args], {
+    const child = spawn("taskset", ["-c", "1", cmd, ...pre, ...args], {
       stdio: ["pipe", "pipe", "pipe"],
     });
     children.add(child);

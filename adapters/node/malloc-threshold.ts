@@ -1,0 +1,23 @@
+// node:net allocates a fresh buffer for every read (64 KiB while streaming), and V8 frees
+// it at a later garbage collection. glibc's malloc gives memory back to the kernel when
+// more than its trim threshold lies free at the top of the heap; a process that keeps the
+// default (128 KiB) trims after nearly every collection and page-faults the next reads'
+// buffers back in. Measured on this machine (docs/benchmarks.md): a node:net echo server
+// streamed at 330–880 MiB/s depending on the process, whether it had happened to free a
+// large block yet. glibc raises its thresholds (mmap: the block's size, trim: twice that)
+// the first time a block it mapped on its own is freed, so one 16 MiB buffer dropped at
+// once puts every process in the fast case from the start: the cost is that up to 32 MiB
+// of freed heap may stay resident. Elsewhere (musl, other systems) this is one short-lived
+// allocation that is never touched.
+
+/** Above glibc's dynamic ceiling (32 MiB) the thresholds would not move at all. */
+const PRIMER_BYTES = 16 * 1024 * 1024;
+let primed = false;
+
+/** Once per process, before the first listener or connection reads anything. */
+export function primeMallocThreshold(): void {
+  if (primed) return;
+  primed = true;
+  // Unreachable at once: freed (and glibc's thresholds raised) by the next collection.
+  new Uint8Array(PRIMER_BYTES);
+}
