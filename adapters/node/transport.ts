@@ -40,7 +40,8 @@ const READ_AHEAD = 64 * 1024;
 class NodeConn implements Conn {
   readonly id = allocateConnId();
   readonly remote: Addr;
-  readonly local: Addr;
+  /** The local address, read (getsockname) on first use: the server core never needs it. */
+  #local: Addr | undefined;
   #error: Error | undefined;
   #ended = false;
   /** write() returned false: one `drain` is owed once the queue is empty. */
@@ -72,12 +73,15 @@ class NodeConn implements Conn {
   ) {
     if (unixPath !== undefined) {
       this.remote = { transport: "unix", path: unixPath };
-      this.local = { transport: "unix", path: unixPath };
+      this.#local = this.remote;
     } else {
       // Undefined when the peer reset before this accept was handled: the unknown address.
       this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
-      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
+  }
+
+  get local(): Addr {
+    return this.#local ??= tcpEndpoint(this.socket.localAddress, this.socket.localPort);
   }
 
   get queued(): number {

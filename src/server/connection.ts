@@ -33,6 +33,9 @@ export interface ConnectionHost {
 }
 
 /** Why a connection ended, as the debug `conn-close` line says it (policy reasons besides these). */
+/** Keepalive is armed by the first sweep after a connection has lived this long (or less: #armKeepAlive). */
+const KEEPALIVE_ARM_AFTER_MS = 1000;
+
 export type EndReason = PolicyReason | "peer-closed" | "peer-reset" | "error" | "server-closed" | "shutdown";
 
 /**
@@ -45,7 +48,7 @@ export function isPeerReset(err: Error): boolean {
 }
 
 export class ServerConnection {
-  readonly peer: string;
+  #peer: string | undefined;
   readonly session: Session;
   #lastActivity: number;
   // The byte counts the last sweep saw: the sweep, not every read and write, turns progress
@@ -78,6 +81,8 @@ export class ServerConnection {
   /** Bytes still queued when an abort dropped them: not sent. */
   #dropped = 0;
   #reason: EndReason | undefined;
+  /** TCP keepalive is on (or not wanted): the sweep has nothing more to arm. */
+  #keepAliveArmed: boolean;
 
   constructor(
     readonly conn: Conn,
@@ -87,7 +92,6 @@ export class ServerConnection {
     /** The per-source key admission counted this connection under (source.ts). */
     readonly source: string | undefined,
   ) {
-    this.peer = formatAddr(conn.remote);
     this.#lastActivity = now;
     this.#openedAt = now;
     host.connLines?.write("debug", "conn-open", { peer: this.peer, local: formatAddr(conn.local), conn: conn.id }, now);
@@ -103,8 +107,9 @@ export class ServerConnection {
       pause: () => this.#setSessionPause(true),
       resume: () => this.#setSessionPause(false),
     };
-    const keepAlive = host.options.keepAliveMs;
-    if (keepAlive > 0 && conn.remote.transport === "tcp") conn.setKeepAlive(true, keepAlive);
+    // TCP keepalive is armed by the sweep once the connection has lived a moment (see
+    // #armKeepAlive): most connections are over long before a probe could ever be sent.
+    this.#keepAliveArmed = host.options.keepAliveMs <= 0 || conn.remote.transport !== "tcp";
     this.session = service.open(ctx);
   }
 
@@ -213,6 +218,11 @@ export class ServerConnection {
     if (this.host.draining) this.drainIfSettled();
   }
 
+  /** The peer's address as logs print it: formatted on first use (logs, status), not per accept. */
+  get peer(): string {
+    return this.#peer ??= formatAddr(this.conn.remote);
+  }
+
   /** When the connection was accepted (ms since the epoch). */
   get openedAt(): number {
     return this.#openedAt;
@@ -262,6 +272,7 @@ export class ServerConnection {
     if (handshakeOverdue(this.conn, this.#openedAt, now, o.handshakeMs)) {
       return this.closeByPolicy("handshake-timeout", true);
     }
+    if (!this.#keepAliveArmed) this.#armKeepAlive(now, o.keepAliveMs);
     if (this.#read !== this.#readSeen || this.#written !== this.#writtenSeen) {
       this.#lastActivity = now; // bytes moved since the last sweep
       this.#readSeen = this.#read;
@@ -295,6 +306,18 @@ export class ServerConnection {
     if (o.idleMs > 0 && now - this.#lastActivity > o.idleMs) {
       return this.closeByPolicy("idle-timeout", false);
     }
+  }
+
+  /**
+   * Turn TCP keepalive on once the connection has lived a tenth of the keepalive time (at
+   * most a second): setting it costs system calls on every accept (a tenth of the CPU of a
+   * short connection on Node and Bun, measured), and a connection that ends sooner never
+   * goes silent long enough for a probe anyway. The first probe comes that much later.
+   */
+  #armKeepAlive(now: number, keepAliveMs: number): void {
+    if (now - this.#openedAt < Math.min(KEEPALIVE_ARM_AFTER_MS, keepAliveMs / 10)) return;
+    this.#keepAliveArmed = true;
+    this.conn.setKeepAlive(true, keepAliveMs);
   }
 
   #setSessionPause(paused: boolean): void {

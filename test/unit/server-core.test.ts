@@ -56,6 +56,40 @@ describe("server core", () => {
     await waitFor(() => a.closed && b.closed, "clients closed by the drain");
   });
 
+  test("TCP keepalive is armed by the sweep once a connection has lived a tenth of the keepalive time", async () => {
+    // Every accepted conn's setKeepAlive is recorded with the connection's age at the call.
+    const calls: { on: boolean; ms?: number; age: number }[] = [];
+    const spying: Transport = {
+      ...t,
+      listen: (opts, handler) =>
+        t.listen(opts, {
+          ...handler,
+          open(c) {
+            const born = Date.now();
+            const set = c.setKeepAlive.bind(c);
+            c.setKeepAlive = (on, ms) => {
+              calls.push({ on, ms, age: Date.now() - born });
+              set(on, ms);
+            };
+            handler.open?.(c);
+          },
+        }),
+    };
+    const keepAliveMs = 2_000; // armed from 200 ms of age on
+    const server = new Server({ transport: spying, service: echoService, options: { keepAliveMs } });
+    const l = await server.listen(LOOPBACK);
+    const short = await exchange(t, l.addr, pattern(1000, 1));
+    expect(short.received.length).toBe(1000);
+    const long = await openClient(l.addr);
+    await waitFor(() => calls.length > 0, "keepalive armed on the connection that stays");
+    for (const c of calls) {
+      expect(c).toMatchObject({ on: true, ms: keepAliveMs });
+      expect(c.age).toBeGreaterThanOrEqual(keepAliveMs / 10); // never earlier: a lower bound, not a timing
+    }
+    long.conn!.close();
+    await server.shutdown();
+  });
+
   test("idle timeout closes silent connections and only those", async () => {
     // Pings every 100 ms against a 1 s idle bound: only an event-loop stall of ~900 ms could
     // cut the chatty client. The chatty one is admitted first, so had its pings not counted
