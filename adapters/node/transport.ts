@@ -36,6 +36,8 @@ type ErrnoError = Error & { code?: string };
  * judged by the adapter itself (a paused connection used to read up to the 1 MiB write buffer).
  */
 const READ_AHEAD = 64 * 1024;
+/** A read this large means bulk data is flowing: time to raise glibc's thresholds (malloc-threshold.ts). */
+const STREAMING_READ = 32 * 1024;
 
 class NodeConn implements Conn {
   readonly id = allocateConnId();
@@ -224,6 +226,7 @@ class NodeConn implements Conn {
    */
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closing) return;
+    if (chunk.length >= STREAMING_READ) primeMallocThreshold();
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.tls !== undefined && !this.tls.established) {
       (this.#early ??= []).push(bytes); // held until the handshake's verdict (see #early)
@@ -322,7 +325,6 @@ const NODE_HAS_REUSE_PORT = (() => {
 })();
 
 async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listener> {
-  primeMallocThreshold();
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   const unixPath = addr.transport === "unix" ? addr.path : undefined;
@@ -381,7 +383,6 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 }
 
 function connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn> {
-  primeMallocThreshold();
   const { addr } = opts;
   const highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
   if (opts.tls && addr.transport === "tcp") return connectTls(opts, addr, opts.tls, handler);
