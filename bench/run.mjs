@@ -208,7 +208,13 @@ for (const rt of runtimes) {
   groups.push({ id: `${rt}/idle`, run: scenarios.idle, keys: [`${rt}:hand`, `${rt}:sb`] });
   groups.push({ id: `${rt}/connect`, run: scenarios.connect, keys: [`${rt}:hand`, `${rt}:sb`] });
 }
-groups.push({ id: "app", run: scenarios.rate(P.appRate), keys: ["python", ...runtimes.map((rt) => `${rt}:sb-app`)] });
+// The app protocol at its load, and plain echo at the same load from the C and hand-written
+// servers: the floor of CPU per request at that rate, whatever the protocol.
+groups.push({
+  id: "app",
+  run: scenarios.rate(P.appRate),
+  keys: ["python", ...runtimes.map((rt) => `${rt}:sb-app`), "c", ...runtimes.map((rt) => `${rt}:hand`)],
+});
 groups.push({ id: "capacity", run: scenarios.capacity, keys: ["c", ...runtimes.map((rt) => `bench:${rt}`)] });
 groups.push({ id: "client1", run: scenarios.client1, keys: ["sockperf", ...runtimes.map((rt) => `bench1:${rt}`)] });
 

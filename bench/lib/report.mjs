@@ -84,6 +84,27 @@ export function renderTables(meta, runs) {
   lines.push(`| C epoll | ${fmt(med(`${rts[0]}/echo`, "c"), 1)} | | | | | |`);
   lines.push(`| Python selectors (app) | | | ${fmt(med("app", "python"), 1)} | | | |`);
 
+  // What any server costs per request at the app protocol's (lower) load: the floor under the app target.
+  const appRatio = (k) => spread(ratios("app", k, "app", "python"));
+  if (runs.some((r) => r["app|c"])) {
+    lines.push(
+      "",
+      `At the app protocol's load (${P.appRate} requests/s over ${P.conns} connections), CPU per request of the app ` +
+        "servers and, for the floor under them, of plain 64 B echo from the C and hand-written servers:",
+      "",
+      "| server at the app's load | µs CPU/request | vs the Python app server |",
+      "|---|---|---|",
+      `| Python selectors, app protocol | ${fmt(med("app", "python"), 1)} | 1 |`,
+      ...rts.map((rt) =>
+        `| ${rt} switchboard, app protocol | ${fmt(med("app", `${rt}:sb-app`), 1)} | ${appRatio(`${rt}:sb-app`)} |`
+      ),
+      `| C epoll, plain echo | ${fmt(med("app", "c"), 1)} | ${appRatio("c")} |`,
+      ...rts.map((rt) =>
+        `| ${rt} hand-written, plain echo | ${fmt(med("app", `${rt}:hand`), 1)} | ${appRatio(`${rt}:hand`)} |`
+      ),
+    );
+  }
+
   // Open-loop runs must keep up with the offered load, or CPU per request is not at equal load.
   const behind = [];
   for (const [i, r] of runs.entries()) {

@@ -32,10 +32,10 @@ export interface ConnectionHost {
   readonly metrics?: ServerMetrics;
 }
 
-/** Why a connection ended, as the debug `conn-close` line says it (policy reasons besides these). */
 /** Keepalive is armed by the first sweep after a connection has lived this long (or less: #armKeepAlive). */
 const KEEPALIVE_ARM_AFTER_MS = 1000;
 
+/** Why a connection ended, as the debug `conn-close` line says it (policy reasons besides these). */
 export type EndReason = PolicyReason | "peer-closed" | "peer-reset" | "error" | "server-closed" | "shutdown";
 
 /**
