@@ -26,8 +26,7 @@ const COALESCE = { below: COALESCE_BELOW, max: COALESCE_MAX }; // one object for
 export class BunConn implements Conn {
   readonly id = allocateConnId();
   readonly remote: Addr;
-  /** The local address, read on first use: the server core never needs it. */
-  #local: Addr | undefined;
+  readonly local: Addr;
 
   readonly #socket: BunSocket<BunConn | undefined>;
   readonly #handler: ConnHandler;
@@ -66,16 +65,13 @@ export class BunConn implements Conn {
     this.#hwm = hwm;
     if (unixPath !== undefined) {
       this.remote = { transport: "unix", path: unixPath };
-      this.#local = this.remote;
+      this.local = { transport: "unix", path: unixPath };
     } else {
       // Unset when the peer reset before this accept was handled: the unknown address.
       this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
+      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
     liveConns++;
-  }
-
-  get local(): Addr {
-    return this.#local ??= tcpEndpoint(this.#socket.localAddress, this.#socket.localPort);
   }
 
   get queued(): number {

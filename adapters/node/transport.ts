@@ -42,8 +42,7 @@ const STREAMING_READ = 32 * 1024;
 class NodeConn implements Conn {
   readonly id = allocateConnId();
   readonly remote: Addr;
-  /** The local address, read (getsockname) on first use: the server core never needs it. */
-  #local: Addr | undefined;
+  readonly local: Addr;
   #error: Error | undefined;
   #ended = false;
   /** write() returned false: one `drain` is owed once the queue is empty. */
@@ -75,15 +74,12 @@ class NodeConn implements Conn {
   ) {
     if (unixPath !== undefined) {
       this.remote = { transport: "unix", path: unixPath };
-      this.#local = this.remote;
+      this.local = { transport: "unix", path: unixPath };
     } else {
       // Undefined when the peer reset before this accept was handled: the unknown address.
       this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
+      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
     }
-  }
-
-  get local(): Addr {
-    return this.#local ??= tcpEndpoint(this.socket.localAddress, this.socket.localPort);
   }
 
   get queued(): number {

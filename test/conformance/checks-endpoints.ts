@@ -38,11 +38,18 @@ function tempDir(): string {
 export const endpointChecks: Record<string, Check> = {
   "reports bound and peer addresses": async (ctx) => {
     let remote: Addr | undefined;
+    // Read first in the close event: an address read on demand from a closed socket would be unknown.
+    let localAtClose: Addr | undefined;
+    let remoteAtClose: Addr | undefined;
     await withServer(ctx, {
       open(c) {
         remote = c.remote;
       },
       data() {},
+      close(c) {
+        localAtClose = c.local;
+        remoteAtClose = c.remote;
+      },
     }, async (addr) => {
       assert(
         addr.transport === "tcp" && addr.port > 0 && addr.hostname === "127.0.0.1",
@@ -52,6 +59,15 @@ export const endpointChecks: Record<string, Check> = {
       assert(
         remote!.transport === "tcp" && remote!.hostname === "127.0.0.1" && remote!.port > 0,
         `remote ${JSON.stringify(remote)}`,
+      );
+      await waitFor(() => localAtClose !== undefined, "the server side's close event", ctx.timeoutMs);
+      assert(
+        localAtClose!.transport === "tcp" && localAtClose!.hostname === "127.0.0.1" && localAtClose!.port === addr.port,
+        `local, first read at close: ${JSON.stringify(localAtClose)} (listening on ${JSON.stringify(addr)})`,
+      );
+      assert(
+        JSON.stringify(remoteAtClose) === JSON.stringify(remote),
+        `remote at close ${JSON.stringify(remoteAtClose)}`,
       );
     });
   },
