@@ -1,11 +1,10 @@
 // The benchmark's load generator (Node, node:net), run as its own process pinned to its
 // own core by bench/run.mjs. Every mode prints "start" when its measured window opens and
 // "end" when it closes (run.mjs samples the server's CPU from /proc at those lines), then
-// one JSON line of results for the window only.
+// one JSON line of results for the window only. (Stream throughput has its own generator in
+// C, bench/baseline/stream-client.c: this one would be the bottleneck.)
 //   rate KIND HOST PORT CONNS RATE WARMUP SECONDS   open loop: RATE requests/s in all over CONNS
 //        connections (KIND echo | lp | app; 64-byte echo/lp requests) → replies in the window
-//   stream HOST PORT CONNS WARMUP SECONDS CHUNK     closed loop: write CHUNK-byte pieces as fast
-//        as backpressure allows → echoed bytes in the window
 //   connect HOST PORT CONCURRENCY WARMUP SECONDS    closed loop: connect, 64 B there and back,
 //        close → completed connections in the window
 //   pingpong HOST PORT CONNS WARMUP SECONDS         closed loop, 64 B round trips → round trips
@@ -130,27 +129,6 @@ async function rate([kind, host, port, conns, rps, warmup, seconds]) {
   };
 }
 
-async function stream([host, port, conns, warmup, seconds, chunkText]) {
-  const chunk = Buffer.alloc(Number(chunkText), 0x61);
-  let echoed = 0, running = true;
-  const socks = [];
-  for (let i = 0; i < Number(conns); i++) {
-    const s = await connect(host, Number(port));
-    const pump = () => {
-      while (running) if (!s.write(chunk)) return;
-    };
-    s.on("drain", pump);
-    s.on("data", (b) => (echoed += b.length));
-    s.on("error", () => errors++);
-    pump();
-    socks.push(s);
-  }
-  const w = await windowed(Number(warmup), Number(seconds), () => echoed);
-  running = false;
-  for (const s of socks) s.destroy();
-  return { bytes: w.after - w.before, mib_per_s: (w.after - w.before) / w.elapsed / 1048576, seconds: w.elapsed };
-}
-
 async function connectLoop([host, port, concurrency, warmup, seconds]) {
   let done = 0, running = true;
   const payload = Buffer.alloc(MSG, 0x61);
@@ -216,9 +194,9 @@ async function idle([host, port, count]) {
   return { connections: socks.length };
 }
 
-const modes = { rate, stream, connect: connectLoop, pingpong, idle };
+const modes = { rate, connect: connectLoop, pingpong, idle };
 if (!modes[mode]) {
-  console.error(`usage: gen.mjs rate|stream|connect|pingpong|idle ... (got ${mode})`);
+  console.error(`usage: gen.mjs rate|connect|pingpong|idle ... (got ${mode})`);
   process.exit(2);
 }
 const result = await modes[mode](args);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The benchmark method (docs/benchmarks.md): servers pinned to core 0, the load generator
-// (bench/gen.mjs) to core 1; server CPU from /proc over the measured window at equal
+// (bench/gen.mjs; bench/baseline/stream-client.c for stream throughput) to core 1; server CPU from /proc over the measured window at equal
 // offered load; closed loop for throughput and connection set-up; paired runs alternating
 // which server goes first; medians with min–max. Rewrites the marked region of
 // docs/benchmarks.md.

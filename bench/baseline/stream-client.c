@@ -8,7 +8,6 @@
 // server's CPU at them), then one JSON line with the bytes echoed in the window.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <netinet/in.h>
