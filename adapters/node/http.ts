@@ -23,6 +23,9 @@ async function reply(res: ServerResponse, response: HttpResponse, head: boolean)
   res.end(body);
 }
 
+/** How long a refused request's sender may go on sending before its connection is cut. */
+const LINGER_MS = 2000;
+
 /** How long close() lets responses under way finish before it cuts every connection. */
 const CLOSE_GRACE_MS = 500;
 
@@ -44,11 +47,19 @@ export function nodeServeHttp(opts: HttpServeOptions, handler: HttpHandler): Pro
         res.end();
       });
   });
-  // A malformed request or one over maxHeaderSize: node answers 400/431 itself through this.
+  // A malformed request or one over maxHeaderSize: we answer 400/431 through this.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
+    // node's parser reports every chunk after the first error again: the linger below
+    // is already reading them away.
+    if (socket.writableEnded) return;
     if (!socket.writable) return socket.destroy();
     const status = err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    // Lingering close: closing with the rest of a huge request unread would send a reset,
+    // and a reset can reach the client before it reads our status line. Keep reading until
+    // its FIN, for a bounded time.
+    const cut = setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    socket.once("close", () => clearTimeout(cut));
   });
   const addr = { transport: "tcp" as const, hostname: opts.hostname, port: opts.port };
   return new Promise((resolve, reject) => {

@@ -19,6 +19,7 @@ import {
 import { waitFor, withTimeout } from "../support/sockets.ts";
 import { clientsOnWorkers, records, roundTrip, workerPids } from "../support/workers.ts";
 import { busyPortForSuite } from "../support/ports.ts";
+import { serverHasRead } from "../support/reliability/procfs.ts";
 
 const ARGS = ["--workers", "2", "--listen", "127.0.0.1:0", "--log-format", "json", "--log-level", "debug"];
 
@@ -96,6 +97,9 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
     const body = Buffer.from("in flight across a drain");
     const frame = Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
     for (const c of clients) c.socket.write(frame.subarray(0, 10)); // a frame begun, not finished
+    // Until a worker has read those bytes its connection is idle, and a drain closes idle
+    // connections at once: wait until every server end has an empty receive queue.
+    await waitFor(() => clients.every((c) => serverHasRead(server.port, c.socket)), "the workers to read the frames");
     server.child.kill("SIGTERM");
     await waitFor(
       () => [1, 2].every((id) => records(server).some((r) => r.msg === "shutting down" && r.worker === id)),

@@ -10,7 +10,7 @@ import type { CliRuntime } from "../../support/cli.ts";
 import { defer } from "../../support/reliability/cleanup.ts";
 import { Crowd, eventually, sleep, sources, steady } from "../../support/reliability/clients.ts";
 import { probeOnce } from "../../support/reliability/probe.ts";
-import { tcpSockets } from "../../support/reliability/procfs.ts";
+import { serverHasRead, tcpSockets } from "../../support/reliability/procfs.ts";
 import { measure } from "../../support/reliability/report.ts";
 import { launch, type Sb } from "../../support/reliability/server.ts";
 
@@ -136,16 +136,7 @@ export async function drainHardStopsAtBoundAsPid1(
   const stuck = await inFlight(s, "127.0.0.2", 0, "never finished");
   // The partial frame must have been read by the server (else it is an idle connection
   // and closes at once): our bytes left our socket and its receive queue is empty.
-  const clientPort = stuck.socket.localPort;
-  const readByServer = await eventually(
-    () =>
-      stuck.socket.writableLength === 0 &&
-      tcpSockets().some((t) =>
-        t.localPort === s.port && t.remotePort === clientPort && t.state === "ESTABLISHED" && t.rxQueue === 0
-      ),
-    5000,
-    20,
-  );
+  const readByServer = await eventually(() => serverHasRead(s.port, stuck.socket), 5000, 20);
   // (Each adapter hands what it read to the session in the same callback.)
   expect(readByServer, "the server read the partial frame").toBe(true);
   const t0 = Date.now();

@@ -166,3 +166,17 @@ export function liveServerSockets(port: number): number {
 export function serverHoldsConnection(port: number, clientPort: number): boolean {
   return tcpSockets().some((s) => s.localPort === port && s.remotePort === clientPort && s.inode !== 0);
 }
+
+/**
+ * Whether the server on `serverPort` has read everything `client` sent: our socket has
+ * nothing left to send and the server's end of the connection has an empty receive queue.
+ * Each adapter hands what it read to the session in the same callback, so once this holds
+ * a signal sent to the server finds those bytes in the session (a partial frame, not an
+ * idle connection). Linux /proc; IPv4 or IPv6 loopback.
+ */
+export function serverHasRead(serverPort: number, client: { localPort?: number; writableLength: number }): boolean {
+  return client.writableLength === 0 &&
+    tcpSockets().some((t) =>
+      t.localPort === serverPort && t.remotePort === client.localPort && t.state === "ESTABLISHED" && t.rxQueue === 0
+    );
+}
