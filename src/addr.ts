@@ -49,6 +49,19 @@ export function tcpEndpoint(hostname: string | undefined, port: number | undefin
   return hostname ? { transport: "tcp", hostname, port: port ?? 0 } : { transport: "tcp", hostname: "", port: 0 };
 }
 
+/** Listener addresses that accept connections to any local address. */
+const WILDCARDS = new Set(["0.0.0.0", "::", ""]);
+
+/**
+ * The local address of every connection a listener bound to `bound` accepts, when that is
+ * known without asking the kernel: a TCP listener on one address accepts only connections to
+ * that address and port. A wildcard listener's connections each have their own (undefined).
+ * Adapters use it to spare a getsockname per accept.
+ */
+export function acceptedLocal(bound: Addr): Addr | undefined {
+  return bound.transport === "tcp" && !WILDCARDS.has(bound.hostname) ? bound : undefined;
+}
+
 /** Print an address the way parseAddr reads it ("unknown" for tcpEndpoint's unknown address). */
 export function formatAddr(addr: Addr): string {
   if (addr.transport === "unix") return `unix:${addr.path}`;

@@ -59,7 +59,14 @@ export class BunConn implements Conn {
   /** >0 while we are inside a Bun call that may fire `close` synchronously. */
   #depth = 0;
 
-  constructor(socket: BunSocket<BunConn | undefined>, handler: ConnHandler, hwm: number, unixPath: string | undefined) {
+  constructor(
+    socket: BunSocket<BunConn | undefined>,
+    handler: ConnHandler,
+    hwm: number,
+    unixPath: string | undefined,
+    /** The local address when the listener already knows it (addr.ts acceptedLocal): no getsockname. */
+    local?: Addr,
+  ) {
     this.#socket = socket;
     this.#handler = handler;
     this.#hwm = hwm;
@@ -69,7 +76,7 @@ export class BunConn implements Conn {
     } else {
       // Unset when the peer reset before this accept was handled: the unknown address.
       this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
-      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
+      this.local = local ?? tcpEndpoint(socket.localAddress, socket.localPort);
     }
     liveConns++;
   }

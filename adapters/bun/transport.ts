@@ -34,6 +34,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
+import { acceptedLocal } from "../../src/addr.ts";
 import { AcceptGuard } from "./accept-guard.ts";
 import { bunApi as bun, type BunTcpListener } from "./bun-types.ts";
 import { BunConn, type SocketData, socketHandlers } from "./conn.ts";
@@ -51,9 +52,11 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   // Assigned once, after the listener exists; declared first for the accept callback.
   // deno-lint-ignore prefer-const
   let guard: AcceptGuard | undefined;
+  /** Every connection's local address, when the listener is bound to one address (set once bound). */
+  let fixedLocal: Addr | undefined;
   const tlsOpts = addr.transport === "tcp" ? opts.tls : undefined;
   const handlers = socketHandlers((socket) => {
-    const conn = new BunConn(socket, handler, highWaterMark, unixPath);
+    const conn = new BunConn(socket, handler, highWaterMark, unixPath, fixedLocal);
     if (tlsOpts) conn.tls = new BunTlsState(); // opened at TCP accept, before the handshake
     socket.data = conn;
     conn.onOpen();
@@ -94,6 +97,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
     }
     port = out.port ?? server.port ?? addr.port;
     boundAddr = { transport: "tcp", hostname: out.address ?? addr.hostname, port };
+    if (out.address !== undefined) fixedLocal = acceptedLocal(boundAddr); // not a hostname we were given
   }
 
   let closed = false;

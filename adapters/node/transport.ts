@@ -18,7 +18,7 @@ import {
   type ListenOptions,
   type Transport,
 } from "../../src/transport.ts";
-import { tcpEndpoint } from "../../src/addr.ts";
+import { acceptedLocal, tcpEndpoint } from "../../src/addr.ts";
 import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts";
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
@@ -71,6 +71,8 @@ class NodeConn implements Conn {
     private readonly handler: ConnHandler,
     /** The write queue's high-water mark (the contract's). */
     private readonly hwm: number,
+    /** The local address when the listener already knows it (bound to one address): no getsockname. */
+    local?: Addr,
   ) {
     if (unixPath !== undefined) {
       this.remote = { transport: "unix", path: unixPath };
@@ -78,7 +80,7 @@ class NodeConn implements Conn {
     } else {
       // Undefined when the peer reset before this accept was handled: the unknown address.
       this.remote = tcpEndpoint(socket.remoteAddress, socket.remotePort);
-      this.local = tcpEndpoint(socket.localAddress, socket.localPort);
+      this.local = local ?? tcpEndpoint(socket.localAddress, socket.localPort);
     }
   }
 
@@ -328,12 +330,15 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
 
   const reusePort = opts.reusePort === true && addr.transport === "tcp" && NODE_HAS_REUSE_PORT;
   const tlsServer = opts.tls && addr.transport === "tcp" ? new NodeTlsServer(opts.tls) : undefined;
+  /** Every connection's local address, when the listener is bound to one address (set once bound). */
+  // deno-lint-ignore prefer-const
+  let fixedLocal: Addr | undefined;
   const server = net.createServer({ allowHalfOpen: true, highWaterMark: READ_AHEAD }, (socket) => {
-    if (!tlsServer) return new NodeConn(socket, unixPath, handler, highWaterMark).attach();
+    if (!tlsServer) return new NodeConn(socket, unixPath, handler, highWaterMark, fixedLocal).attach();
     // Opened at TCP accept: the handshake runs inside the connection's life (DESIGN.md §7).
     // The TLS socket reads ahead as far as the TCP one; the write bound is judged by NodeConn.
     const wrapped = tlsServer.wrap(socket, READ_AHEAD);
-    const conn = new NodeConn(wrapped.socket, undefined, handler, highWaterMark);
+    const conn = new NodeConn(wrapped.socket, undefined, handler, highWaterMark, fixedLocal);
     conn.tls = wrapped.state;
     conn.tls.onEstablished = () => conn.tlsEstablished();
     conn.raw = socket;
@@ -363,6 +368,7 @@ async function listen(opts: ListenOptions, handler: ConnHandler): Promise<Listen
   const boundAddr: Addr = typeof bound === "object" && bound !== null
     ? { transport: "tcp", hostname: bound.address, port: bound.port }
     : addr;
+  fixedLocal = acceptedLocal(boundAddr);
   return {
     addr: boundAddr,
     reusePort,

@@ -72,6 +72,37 @@ export const endpointChecks: Record<string, Check> = {
     });
   },
 
+  "a connection's local address is the one the client dialled, on wildcard and one-address listeners": async (
+    ctx,
+  ) => {
+    // [listen on, dial]: a wildcard listener's connections each have their own local address
+    // (127.0.0.2 is loopback too, and not what the listener reports).
+    const cases: [string, string][] = [["0.0.0.0", "127.0.0.2"], ["::", "::1"], ["127.0.0.3", "127.0.0.3"]];
+    for (const [host, dial] of cases) {
+      let local: Addr | undefined;
+      const listener = await ctx.t.listen({ addr: { transport: "tcp", hostname: host, port: 0 } }, {
+        open(c) {
+          local = c.local;
+        },
+        data() {},
+      });
+      try {
+        const port = (listener.addr as Addr & { transport: "tcp" }).port;
+        await withTimeout(
+          exchange(ctx.t, { transport: "tcp", hostname: dial, port }, new Uint8Array(0)),
+          ctx.timeoutMs,
+          "exchange",
+        );
+        assert(
+          local?.transport === "tcp" && local.hostname === dial && local.port === port,
+          `listening on ${host}, dialled ${dial}:${port}: local ${JSON.stringify(local)}`,
+        );
+      } finally {
+        await listener.close();
+      }
+    }
+  },
+
   "serves over IPv6 loopback (::1)": async (ctx) => {
     await withEchoServer(ctx, { transport: "tcp", hostname: "::1", port: 0 }, async (addr) => {
       assert(addr.transport === "tcp" && addr.hostname === "::1", `bound to ${JSON.stringify(addr)}`);

@@ -1,6 +1,6 @@
 // Parsers for what users type: addresses, durations, sizes, flags.
 import { describe, expect, test } from "vitest";
-import { AddrError, formatAddr, parseAddr, tcpEndpoint } from "../../src/addr.ts";
+import { acceptedLocal, AddrError, formatAddr, parseAddr, tcpEndpoint } from "../../src/addr.ts";
 import { formatDuration, parseDuration } from "../../src/duration.ts";
 import { parseArgs, parseSize, UsageError } from "../../src/cli/args.ts";
 import { defaultMaxConns } from "../../src/server/options.ts";
@@ -27,6 +27,20 @@ describe("addresses", () => {
     expect(formatAddr(tcpEndpoint(undefined, 5))).toBe("unknown");
     expect(formatAddr(tcpEndpoint("::1", 80))).toBe("[::1]:80");
     expect(() => parseAddr("unknown")).toThrow(AddrError); // never mistaken for an address
+  });
+
+  test("a one-address listener's connections share its local address; a wildcard's do not", () => {
+    const one = { transport: "tcp", hostname: "127.0.0.3", port: 7 } as const;
+    expect(acceptedLocal(one)).toBe(one);
+    expect(acceptedLocal({ transport: "tcp", hostname: "::1", port: 7 })).toEqual({
+      transport: "tcp",
+      hostname: "::1",
+      port: 7,
+    });
+    for (const hostname of ["0.0.0.0", "::", ""]) {
+      expect(acceptedLocal({ transport: "tcp", hostname, port: 7 })).toBe(undefined);
+    }
+    expect(acceptedLocal({ transport: "unix", path: "/tmp/s" })).toBe(undefined);
   });
 
   test.each(["", "host", "host:", "host:x", "1.2.3.4:65536", "::1:80", "[::1]", "[::1]80", "unix:", " :80"])(
