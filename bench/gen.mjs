@@ -129,16 +129,25 @@ async function rate([kind, host, port, conns, rps, warmup, seconds]) {
   };
 }
 
+/** A connect-mode connection the server has not closed by then is cut and counted as stuck. */
+const STUCK_MS = 5000;
+
 async function connectLoop([host, port, concurrency, warmup, seconds]) {
-  let done = 0, running = true;
+  let done = 0, running = true, stuck = 0;
   const payload = Buffer.alloc(MSG, 0x61);
   const one = () =>
     new Promise((resolve) => {
       const s = net.connect({ host, port: Number(port) }, () => s.end(payload));
       let got = 0;
+      const timer = setTimeout(() => {
+        stuck++;
+        errors++;
+        console.error(`stuck: port ${s.localPort} got ${got} of ${MSG} bytes and no close in ${STUCK_MS} ms`);
+        s.destroy();
+      }, STUCK_MS);
       s.on("data", (b) => (got += b.length));
-      s.on("error", () => (errors++, resolve()));
-      s.on("close", () => (got >= MSG && done++, resolve()));
+      s.on("error", () => errors++);
+      s.on("close", () => (clearTimeout(timer), got >= MSG && done++, resolve()));
     });
   const loops = Array.from({ length: Number(concurrency) }, async () => {
     while (running) await one();
@@ -146,7 +155,7 @@ async function connectLoop([host, port, concurrency, warmup, seconds]) {
   const w = await windowed(Number(warmup), Number(seconds), () => done);
   running = false;
   await Promise.all(loops);
-  return { connections: w.after - w.before, per_s: (w.after - w.before) / w.elapsed, seconds: w.elapsed };
+  return { connections: w.after - w.before, per_s: (w.after - w.before) / w.elapsed, seconds: w.elapsed, stuck };
 }
 
 async function pingpong([host, port, conns, warmup, seconds]) {

@@ -16,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { renderTables, writeDocs } from "./lib/report.mjs";
 import { benchCapacity, sockperfClient, startSockperfServer } from "./lib/capacity.mjs";
+import { waitForConntrackRoom } from "./lib/conntrack.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.env.BENCH_QUICK === "1";
@@ -97,6 +98,11 @@ async function windowCpu(server, args, generator = gen) {
     if (line === "start") c0 = cpuSeconds(server.pid);
     if (line === "end") c1 = cpuSeconds(server.pid);
   });
+  if (result.stuck) {
+    throw new Error(
+      `${server.label}: ${result.stuck} connections got no reply and no close (a full conntrack table? see dmesg)`,
+    );
+  }
   if (result.errors) throw new Error(`${server.label}: ${result.errors} connection errors`);
   return { cpu: c1 - c0, result };
 }
@@ -146,6 +152,9 @@ const scenarios = {
   /** Closed loop of connect, 64 B round trip, close: server CPU microseconds per connection. */
   connect: (key) =>
     withServer(key, async (s) => {
+      // Room for a run's connections (at most ~15,000 a second) in the kernel's conntrack table.
+      const waited = await waitForConntrackRoom(15_000 * (P.warmup + P.seconds));
+      if (waited > 0) console.error(`(waited ${(waited / 1000).toFixed(0)} s for room in the conntrack table)`);
       const args = [
         "connect",
         "127.0.0.1",

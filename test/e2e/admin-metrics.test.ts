@@ -49,8 +49,9 @@ describe.each(CLI_RUNTIMES)("metrics on %s", (runtime: CliRuntime) => {
       "127.0.0.1:0",
       "--max-conns-per-ip",
       String(K),
+      // Long enough for the K-open poll and the M refusals to happen while the K are held.
       "--idle-timeout",
-      "1s",
+      "4s",
     ]);
     const held: net.Socket[] = [];
     try {

@@ -214,7 +214,8 @@ describe.each(CLI_RUNTIMES)("admin endpoint with --workers on %s", (rt: CliRunti
   );
 
   test("/readyz turns 503 on the first SIGTERM while the workers still serve (--unready-delay), then all exit 0", async () => {
-    const server = await startServer(rt, [...ARGS, "--unready-delay", "5s"]);
+    // Long enough for the checks below while not ready (each a request to a loaded machine).
+    const server = await startServer(rt, [...ARGS, "--unready-delay", "8s"]);
     const addr = await adminAddr(server);
     await pollUntil(async () => (await get(addr, "/readyz")).status, (s) => s === 200, "ready");
     server.child.kill("SIGTERM");
@@ -223,8 +224,8 @@ describe.each(CLI_RUNTIMES)("admin endpoint with --workers on %s", (rt: CliRunti
     expect(JSON.parse(await getText(addr, "/status.json"))).toMatchObject({ ready: false, draining: true });
     // Behind a balancer that has not noticed yet, connections are still served.
     expect(await echo(server.port)).toBe(PAYLOAD);
-    const done = await withTimeout(server.exited, 20_000, "the supervisor to exit");
+    const done = await withTimeout(server.exited, 25_000, "the supervisor to exit");
     expect(done.code).toBe(0);
-    expect(server.log()).toMatch(/not ready; draining after the unready delay delay=5s/);
+    expect(server.log()).toMatch(/not ready; draining after the unready delay delay=8s/);
   });
 });

@@ -181,7 +181,7 @@ describe.each(CLI_RUNTIMES)("bench on %s", (runtime: CliRuntime) => {
   test("on a terminal, a progress line on stderr (rate, errors, p99 so far), cleared before the summary", async () => {
     // script(1) (util-linux) runs bench on a pseudo-terminal; stdout and stderr both reach it
     const [cmd, pre] = cliCommand(runtime);
-    const line = [cmd, ...pre, "bench", echo, "-c", "2", "-d", "2500ms"].map((a) => `'${a}'`).join(" ");
+    const line = [cmd, ...pre, "bench", echo, "-c", "2", "-d", "3500ms"].map((a) => `'${a}'`).join(" ");
     const tty = await runCli(runtime, [], { command: ["script", ["-q", "-e", "-c", line, "/dev/null"]] }).catch(
       (err: Error) => {
         throw new Error(`this test needs script(1) from util-linux: ${err.message}`);

@@ -82,8 +82,10 @@ describe.each(CLI_RUNTIMES)("handshake deadline on %s", (rt) => {
       "--listen",
       "127.0.0.1:0",
       ...tlsServe(),
+      // Long enough that the refused probe (a CLI process start, slow on a loaded machine)
+      // still finds the 5 stalled handshakes holding their slots.
       "--handshake-timeout",
-      "2s",
+      "6s",
       "--max-conns",
       "5",
     ]);

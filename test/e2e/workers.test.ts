@@ -76,6 +76,7 @@ describe.each(CLI_RUNTIMES)("serve --workers on %s", (rt) => {
       await waitFor(
         () => records(server).some((r) => r.msg === "worker replaced" && r.worker === 1),
         "worker replaced",
+        30_000, // a new runtime process starting on a loaded machine
       );
       const replaced = records(server).find((r) => r.msg === "worker replaced")!;
       expect(replaced.pid).not.toBe(victim);
@@ -249,14 +250,14 @@ describe("serve --workers from a self-contained executable, and on Deno with onl
     });
     expect(b.status, b.stderr).toBe(0);
     await bothWorkersServe("bun", [exe, []]);
-  });
+  }, 180_000); // a compile, then a start
 
   test("a Node single executable (SEA) starts its workers as itself", async () => {
     const exe = join(dir, "switchboard-node");
     const b = spawnSync(process.execPath, ["adapters/node/build-sea.mjs", exe], { cwd: ROOT, encoding: "utf8" });
     expect(b.status, b.stderr).toBe(0);
     await bothWorkersServe("node", [exe, []]);
-  });
+  }, 180_000); // a build, then a start
 
   test("deno run --allow-net --allow-run is enough (the workers get those flags and --unstable-net)", async () => {
     const deno = `${ROOT}node_modules/.bin/deno`;

@@ -67,6 +67,10 @@ export async function drainLosesNoReply(rt: CliRuntime, framed: readonly string[
     { target: SLOW_READERS, quietMs: 200, timeoutMs: 10_000 },
   );
 
+  // The in-flight requests' first bytes must have been read, or those connections are idle
+  // ones to a drain (closed at once).
+  const pendingRead = await eventually(() => pending.every((f) => serverHasRead(s.port, f.socket)), 5000, 20);
+  expect(pendingRead, "the server read the in-flight requests' first bytes").toBe(true);
   const t0 = Date.now();
   s.child.kill("SIGTERM");
   // Stop accepting at once: the listening socket goes away, and a new connection is refused.

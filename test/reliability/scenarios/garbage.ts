@@ -129,7 +129,17 @@ export async function garbageIsRejectedPromptly(rt: CliRuntime): Promise<void> {
 
 /** With a 1 GiB max frame the endless line is buffered (memory grows) and not rejected. */
 export async function garbageWithoutFrameLimitIsBuffered(rt: CliRuntime): Promise<void> {
-  const line = await launch(rt, ["--service", "echo", "--framing", "line", "--max-frame", "1GiB"]);
+  // No frame deadline either: on a slow machine sending the line may take past its default 10 s.
+  const line = await launch(rt, [
+    "--service",
+    "echo",
+    "--framing",
+    "line",
+    "--max-frame",
+    "1GiB",
+    "--frame-timeout",
+    "0",
+  ]);
   const endless = await attack(line, new Uint8Array(0), noNewline, ENDLESS, WATCH_MS, SEND_ALL_MS);
   const lp = await launch(rt, ["--service", "echo", "--framing", "lp:u32", "--max-frame", "4GiB"], {
     lineProbe: false,
