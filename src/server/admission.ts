@@ -1,6 +1,7 @@
 // Admission control at accept time: global and per-source connection caps and a
 // per-source rate of new connections (a token bucket per source). A source is a
-// sourceKey() (source.ts); `undefined` (unix peers) is subject to the global cap only.
+// sourceKey() (source.ts); `undefined` (unix peers, and every peer while no per-source
+// limit is set) is subject to the global cap only.
 
 import type { PolicyReason } from "./close-reasons.ts";
 import type { Limits } from "./options.ts";
@@ -20,7 +21,12 @@ export class Admission {
   readonly #perIp = new Map<string, number>();
   readonly #buckets = new Map<string, Bucket>();
 
-  constructor(private readonly limits: Pick<Limits, "maxConns" | "maxConnsPerIp" | "maxRatePerIp">) {}
+  /** Whether any per-source limit is on: else connections are counted only in total (sources as `undefined`). */
+  readonly perSource: boolean;
+
+  constructor(private readonly limits: Pick<Limits, "maxConns" | "maxConnsPerIp" | "maxRatePerIp">) {
+    this.perSource = limits.maxConnsPerIp > 0 || limits.maxRatePerIp > 0;
+  }
 
   get total(): number {
     return this.#total;

@@ -283,7 +283,8 @@ export class Server implements ConnectionHost {
 
   /** Admit `socket` under the address `seen` shows (the PROXY header's, or its own), or refuse it. */
   #admit(socket: Conn, seen: Conn, now: number): void {
-    const ip = sourceKey(seen.remote);
+    // Without per-source limits nothing counts per source: no key to work out per accept.
+    const ip = this.#admission.perSource ? sourceKey(seen.remote) : undefined;
     const refusal = this.#admission.admit(ip, now);
     if (refusal) {
       this.#refused++;
