@@ -117,6 +117,12 @@ export interface Transport {
   readonly tlsSupport?: TlsSupport;
   /** Resolves once connected (after handler.open); rejects with a ConnectError (never a raw runtime error). */
   connect(opts: ConnectOptions, handler: ConnHandler): Promise<Conn>;
+  /**
+   * A hint for decoders (ByteQueue's `copyBelow`): a frame shorter than this that lies
+   * inside one received chunk is cheaper copied out than viewed on this runtime. Absent: 0
+   * (views, which cost next to nothing where chunks already sit in an ArrayBuffer).
+   */
+  readonly copyFramesBelow?: number;
 }
 
 // The errors of the contract (codes, sentences, classes) live in net-errors.ts: connect()

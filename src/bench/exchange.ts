@@ -87,10 +87,11 @@ export class FramedExchange implements Exchange {
   /** The encoded request, built once; the payload's bytes inside it are re-stamped per request. */
   readonly #wire: Uint8Array;
   readonly #payloadAt: number;
-  readonly #queue = new ByteQueue();
+  readonly #queue: ByteQueue;
   #seq = 0;
 
-  constructor(codec: Codec<Uint8Array>, size: number) {
+  constructor(codec: Codec<Uint8Array>, size: number, copyBelow?: number) {
+    this.#queue = new ByteQueue({ copyBelow });
     this.#codec = codec;
     this.#payload = new Uint8Array(size);
     fillPattern(this.#payload);
@@ -149,10 +150,11 @@ export class AppExchange implements Exchange {
   readonly #codec: AppEnvelopeCodec;
   readonly #value: Uint8Array;
   #expected = "";
-  readonly #queue = new ByteQueue();
+  readonly #queue: ByteQueue;
   #seq = 0;
 
-  constructor(size: number, maxReply: number) {
+  constructor(size: number, maxReply: number, copyBelow?: number) {
+    this.#queue = new ByteQueue({ copyBelow });
     this.#codec = appEnvelope({ maxContent: maxReply });
     this.#value = new Uint8Array(size);
     fillPattern(this.#value);

@@ -50,14 +50,15 @@ export function timelineInterval(durationMs: number): number {
   return Math.max(100, Math.ceil(durationMs / 300 / 100) * 100);
 }
 
-function exchangeFactory(c: BenchConfig): () => Exchange {
+/** `copyBelow`: the transport's decoder hint (Transport.copyFramesBelow). */
+function exchangeFactory(c: BenchConfig, copyBelow: number | undefined): () => Exchange {
   switch (c.mode) {
     case "framed": {
       const codecs = framingFactory(c.framing ?? "line", { maxFrame: Math.max(c.maxReply, c.size) });
-      return () => new FramedExchange(codecs(), c.size);
+      return () => new FramedExchange(codecs(), c.size, copyBelow);
     }
     case "app":
-      return () => new AppExchange(c.size, c.maxReply);
+      return () => new AppExchange(c.size, c.maxReply, copyBelow);
     default:
       return () => new EchoExchange(c.size);
   }
@@ -95,7 +96,7 @@ export async function runBench(
       connectTimeoutMs: c.connectTimeoutMs,
       waitMs: c.waitMs,
       perRequest,
-      exchange: exchangeFactory(c),
+      exchange: exchangeFactory(c, transport.copyFramesBelow),
       stats,
     });
     await loop.connectAll();

@@ -4,12 +4,25 @@
 // offset into the head chunk and a head index into the chunk list, so taking a frame is
 // O(1) amortized: no array shifting per frame and no re-copying of the leftover.
 // A frame that lies inside one chunk comes out as a zero-copy subarray; only frames that
-// straddle chunks are copied, once.
+// straddle chunks are copied, once. Unless the runtime says small copies are cheaper
+// (`copyBelow`, from Transport.copyFramesBelow): on Bun, JavaScriptCore keeps a small fresh
+// array's bytes inline, and its first view moves them into a buffer of their own, which
+// costs more than copying a few hundred bytes (measured: 3 µs per length-prefixed echo).
 
 const EMPTY = new Uint8Array(0);
 const TWO_POW_32 = 0x1_0000_0000;
 
+export interface ByteQueueOptions {
+  /**
+   * Frames shorter than this taken from within one chunk are copied rather than viewed
+   * (a performance hint; default 0: always views). Chunks must then be Uint8Arrays, whose
+   * `slice` copies (a Node Buffer's `slice` is a view, which is still correct, only no faster).
+   */
+  copyBelow?: number;
+}
+
 export class ByteQueue {
+  readonly #copyBelow: number;
   #chunks: Uint8Array[] = [];
   #head = 0; // index in #chunks of the first live chunk
   #offset = 0; // bytes already consumed from the head chunk
@@ -19,6 +32,10 @@ export class ByteQueue {
   // instead of the head keeps a scan at position p from walking all chunks before p.
   #hintIndex = 0;
   #hintBase = 0;
+
+  constructor(options: ByteQueueOptions = {}) {
+    this.#copyBelow = options.copyBelow ?? 0;
+  }
 
   /** Bytes currently buffered. */
   get length(): number {
@@ -88,7 +105,8 @@ export class ByteQueue {
 
   /**
    * Removes and returns the next n bytes. Zero-copy (a subarray of the received chunk)
-   * when they lie in one chunk; otherwise copied once into a new array.
+   * when they lie in one chunk (or a copy, under `copyBelow`); otherwise copied once into
+   * a new array.
    */
   take(n: number): Uint8Array {
     this.#checkRange(0, n);
@@ -96,7 +114,12 @@ export class ByteQueue {
     const head = this.#chunks[this.#head]!;
     const avail = head.length - this.#offset;
     if (n <= avail) {
-      const out = this.#offset === 0 && n === head.length ? head : head.subarray(this.#offset, this.#offset + n);
+      const from = this.#offset;
+      const out = from === 0 && n === head.length
+        ? head
+        : n < this.#copyBelow
+        ? head.slice(from, from + n)
+        : head.subarray(from, from + n);
       this.#advance(n);
       return out;
     }

@@ -30,6 +30,8 @@ export interface ConnectionHost {
   readonly connLines?: RateLimitedLog;
   /** Where a closed connection's counts go (the admin endpoint's metrics). */
   readonly metrics?: ServerMetrics;
+  /** The transport's decoder hint, handed to each session (Transport.copyFramesBelow). */
+  readonly copyFramesBelow?: number;
 }
 
 /** Keepalive is armed by the first sweep after a connection has lived this long (or less: #armKeepAlive). */
@@ -100,6 +102,7 @@ export class ServerConnection {
       remote: conn.remote,
       options: host.options,
       log: host.log,
+      copyFramesBelow: host.copyFramesBelow,
       write: (bytes) => this.write(bytes),
       end: () => this.end(),
       close: () => this.finish("server-closed"),

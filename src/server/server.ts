@@ -82,6 +82,8 @@ export class Server implements ConnectionHost {
   readonly metrics: ServerMetrics | undefined;
   /** Every listener bound so far (closed by `shutdown()`). */
   readonly listeners: Listener[] = [];
+  /** The transport's decoder hint, handed to every session. */
+  readonly copyFramesBelow: number | undefined;
   #draining = false;
   readonly #transport: Transport;
   readonly #service: Service;
@@ -106,6 +108,7 @@ export class Server implements ConnectionHost {
     this.counters = new CloseCounters(this.log);
     this.metrics = config.metrics;
     this.#transport = config.transport;
+    this.copyFramesBelow = config.transport.copyFramesBelow;
     this.#service = config.service;
     this.#admission = new Admission(this.options);
     this.#acceptErrors = new RateLimitedLog(this.log, "accept errors", 5);

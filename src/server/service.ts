@@ -16,6 +16,8 @@ export interface SessionContext {
   readonly options: Readonly<ServerOptions>;
   /** The server's logger. */
   readonly log: Logger;
+  /** The transport's hint for this connection's ByteQueue (Transport.copyFramesBelow); absent: 0. */
+  readonly copyFramesBelow?: number;
   /**
    * Queue bytes for the peer (never dropped). Returns false once the write buffer is
    * full: the core has paused reading; producers should wait for `drain`.

@@ -75,7 +75,7 @@ interface Slot<Out> {
 }
 
 class FramedSession<In, Out> implements Session {
-  readonly #queue = new ByteQueue();
+  readonly #queue: ByteQueue;
   readonly #decoder: Decoder<In>;
   readonly #encoder: Encoder<Out>;
   readonly #pending = new Fifo<Slot<Out>>();
@@ -100,6 +100,7 @@ class FramedSession<In, Out> implements Session {
   readonly #out = (b: Uint8Array): void => void this.#pieces.push(b);
 
   constructor(private readonly ctx: SessionContext, private readonly o: FramedServiceOptions<In, Out>) {
+    this.#queue = new ByteQueue({ copyBelow: ctx.copyFramesBelow });
     this.#decoder = o.decoder(ctx);
     const encoder = o.encoder ?? (this.#decoder as Partial<Encoder<Out>>);
     if (typeof encoder.encode !== "function") {

@@ -39,6 +39,19 @@ describe("server core", () => {
     expect(server.connections).toBe(0);
   });
 
+  test("each session is told this runtime's copyFramesBelow hint (Bun: copies under 1 KiB)", async () => {
+    const seen: (number | undefined)[] = [];
+    const server = new Server({
+      transport: t,
+      service: { name: "spy", open: (ctx) => (seen.push(ctx.copyFramesBelow), { data() {}, end: () => ctx.end() }) },
+    });
+    const l = await server.listen(LOOPBACK);
+    await exchange(t, l.addr, new Uint8Array(0));
+    await server.shutdown();
+    expect(seen).toEqual([t.copyFramesBelow]);
+    expect(t.copyFramesBelow).toBe(t.runtime === "bun" ? 1024 : undefined);
+  });
+
   test("max-conns: the connection over the limit is closed at once, the others are served", async () => {
     const server = new Server({ transport: t, service: echoService, options: { maxConns: 2 } });
     const l = await server.listen(LOOPBACK);

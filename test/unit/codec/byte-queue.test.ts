@@ -48,6 +48,47 @@ describe("ByteQueue basics", () => {
     expect(q.length).toBe(0);
   });
 
+  test("with copyBelow, a shorter take within one chunk is a copy, a longer one still a view", () => {
+    const chunk = ascii("hello wonderful world");
+    const q = new ByteQueue({ copyBelow: 6 });
+    q.push(chunk);
+    const short = q.take(5);
+    expect(short.buffer).not.toBe(chunk.buffer);
+    expect(new TextDecoder().decode(short)).toBe("hello");
+    q.skip(1);
+    const long = q.take(9);
+    expect(long.buffer).toBe(chunk.buffer);
+    expect(new TextDecoder().decode(long)).toBe("wonderful");
+    q.skip(1);
+    expect(q.take(5)).not.toBe(chunk); // the tail: copied, not the chunk itself
+  });
+
+  test("property: with or without copyBelow, takes return the same bytes however the input is split", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }),
+        fc.array(fc.nat({ max: 30 }), { maxLength: 12 }),
+        fc.nat({ max: 64 }),
+        (chunks, takes, copyBelow) => {
+          const views = queueOf(...chunks);
+          const copies = new ByteQueue({ copyBelow });
+          for (const c of chunks) copies.push(c);
+          const all = concat(chunks);
+          let at = 0;
+          for (const n of takes) {
+            if (n > views.length) break;
+            const want = all.subarray(at, at + n);
+            expect(views.take(n)).toEqual(want);
+            expect(copies.take(n)).toEqual(want);
+            at += n;
+          }
+          expect(copies.length).toBe(views.length);
+        },
+      ),
+      { numRuns: RUNS },
+    );
+  });
+
   test("take of a whole untouched chunk returns that chunk", () => {
     const chunk = ascii("abc");
     expect(queueOf(chunk).take(3)).toBe(chunk);
