@@ -87,7 +87,8 @@ function makeCa(dir: string, name: string, cn: string): void {
   ]);
 }
 
-const SERVER_SAN = "IP:127.0.0.1,IP:::1,DNS:localhost";
+/** 127.0.0.2 and .3 too: the conformance suite dials those to tell a connection's local address from its listener's. */
+const SERVER_SAN = "IP:127.0.0.1,IP:127.0.0.2,IP:127.0.0.3,IP:::1,DNS:localhost";
 
 export function makeCerts(): CertFiles {
   const dir = mkdtempSync(join(tmpdir(), "sb-certs-"));
