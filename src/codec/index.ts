@@ -1,6 +1,6 @@
 // Public API of the codec layer.
 
-export { ByteQueue } from "./byte-queue.ts";
+export { ByteQueue, type ByteQueueOptions } from "./byte-queue.ts";
 export { decodeAll, decodeEofAll, decodeFrames } from "./codec.ts";
 export type { Codec, Decoder, Encoder } from "./codec.ts";
 export { FrameReader } from "./frame-reader.ts";
