@@ -3,8 +3,10 @@
 // sourceKey() (source.ts); `undefined` (unix peers, and every peer while no per-source
 // limit is set) is subject to the global cap only.
 
+import type { Addr } from "../transport.ts";
 import type { PolicyReason } from "./close-reasons.ts";
 import type { Limits } from "./options.ts";
+import { sourceKey } from "./source.ts";
 
 interface Bucket {
   tokens: number;
@@ -21,11 +23,20 @@ export class Admission {
   readonly #perIp = new Map<string, number>();
   readonly #buckets = new Map<string, Bucket>();
 
-  /** Whether any per-source limit is on: else connections are counted only in total (sources as `undefined`). */
-  readonly perSource: boolean;
+  /** Whether any per-source limit is on: else connections are counted only in total. */
+  readonly #perSource: boolean;
 
   constructor(private readonly limits: Pick<Limits, "maxConns" | "maxConnsPerIp" | "maxRatePerIp">) {
-    this.perSource = limits.maxConnsPerIp > 0 || limits.maxRatePerIp > 0;
+    this.#perSource = limits.maxConnsPerIp > 0 || limits.maxRatePerIp > 0;
+  }
+
+  /**
+   * The source a peer is counted under (sourceKey), or undefined when nothing is counted per
+   * source: unix peers, and every peer while no per-source limit is set (no key to work out
+   * per accept then).
+   */
+  sourceOf(remote: Addr): string | undefined {
+    return this.#perSource ? sourceKey(remote) : undefined;
   }
 
   get total(): number {

@@ -11,7 +11,6 @@ import type { ConnectionView, ServerMetrics } from "./metrics.ts";
 import { type ConnectionHost, isPeerReset, ServerConnection } from "./connection.ts";
 import { resolveOptions, type ServerOptions } from "./options.ts";
 import { RateLimitedLog } from "./rate-limited-log.ts";
-import { sourceKey } from "./source.ts";
 import { PrefaceStage, type ProxyProtocolConfig } from "../proxy/preface.ts";
 import type { TlsServerOptions } from "../tls.ts";
 
@@ -286,8 +285,7 @@ export class Server implements ConnectionHost {
 
   /** Admit `socket` under the address `seen` shows (the PROXY header's, or its own), or refuse it. */
   #admit(socket: Conn, seen: Conn, now: number): void {
-    // Without per-source limits nothing counts per source: no key to work out per accept.
-    const ip = this.#admission.perSource ? sourceKey(seen.remote) : undefined;
+    const ip = this.#admission.sourceOf(seen.remote);
     const refusal = this.#admission.admit(ip, now);
     if (refusal) {
       this.#refused++;

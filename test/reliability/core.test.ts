@@ -53,6 +53,14 @@ describe("Admission", () => {
     expect(a.total).toBe(3 + 1 + 10);
   });
 
+  test("a peer's source: its sourceKey while a per-source limit is on, none otherwise (and none for unix peers)", () => {
+    const peer = tcp("10.0.0.1");
+    expect(new Admission(limits).sourceOf(peer)).toBe("10.0.0.1");
+    expect(new Admission({ ...limits, maxConnsPerIp: 0, maxRatePerIp: 5 }).sourceOf(peer)).toBe("10.0.0.1");
+    expect(new Admission({ ...limits, maxConnsPerIp: 0 }).sourceOf(peer)).toBeUndefined();
+    expect(new Admission(limits).sourceOf({ transport: "unix", path: "/tmp/s" })).toBeUndefined();
+  });
+
   test("EMFILE lowers the global cap below the connections open, never raises it", () => {
     const a = new Admission({ ...limits, maxConnsPerIp: 0 });
     for (let i = 0; i < 10; i++) a.admit("10.0.0.1", 0);
