@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark method (docs/benchmarks.md): servers pinned to core 0, the load generator
-// (bench/gen.mjs; bench/baseline/stream-client.c for stream throughput) to core 1; server CPU from /proc over the measured window at equal
-// offered load; closed loop for throughput and connection set-up; paired runs alternating
+// (bench/gen.mjs; bench/baseline/stream-client.c for stream throughput) to core 1; server
+// CPU from /proc over the measured window at equal offered load; closed loop for throughput and connection set-up; paired runs alternating
 // which server goes first; medians with min–max. Rewrites the marked region of
 // docs/benchmarks.md.
 //   npm run bench            full run (3 paired runs; about 10 minutes)
@@ -150,11 +150,11 @@ const scenarios = {
       return { value: result.mib_per_s };
     }),
   /** Closed loop of connect, 64 B round trip, close: server CPU microseconds per connection. */
-  connect: (key) =>
-    withServer(key, async (s) => {
-      // Room for a run's connections (at most ~15,000 a second) in the kernel's conntrack table.
-      const waited = await waitForConntrackRoom(15_000 * (P.warmup + P.seconds));
-      if (waited > 0) console.error(`(waited ${(waited / 1000).toFixed(0)} s for room in the conntrack table)`);
+  connect: async (key) => {
+    // Room for a run's connections (at most ~15,000 a second) in the kernel's conntrack table.
+    const waited = await waitForConntrackRoom(15_000 * (P.warmup + P.seconds));
+    if (waited > 0) console.error(`(waited ${(waited / 1000).toFixed(0)} s for room in the conntrack table)`);
+    return await withServer(key, async (s) => {
       const args = [
         "connect",
         "127.0.0.1",
@@ -165,7 +165,8 @@ const scenarios = {
       ];
       const { cpu, result } = await windowCpu(s, args);
       return { value: (cpu / result.connections) * 1e6, per_s: result.per_s };
-    }),
+    });
+  },
   /** RSS growth per idle connection (each served one 64 B round trip), in bytes. */
   idle: (key) =>
     withServer(key, async (s) => {

@@ -17,13 +17,13 @@ function read(name) {
 
 /**
  * Wait until `need` more entries fit in the table, polling every second for at most
- * `maxWaitMs`; returns how long it waited (0 where there is no table).
+ * `maxWaitMs`; returns how long it waited (0 when there was room, or no table).
  */
 export async function waitForConntrackRoom(need, maxWaitMs = 180_000) {
   const start = Date.now();
-  for (;;) {
+  for (let waited = 0;; waited = Date.now() - start) {
     const [count, max] = [read("nf_conntrack_count"), read("nf_conntrack_max")];
-    if (count === undefined || max === undefined || count + need <= max) return Date.now() - start;
+    if (count === undefined || max === undefined || count + need <= max) return waited;
     if (Date.now() - start > maxWaitMs) {
       throw new Error(`the conntrack table stayed full (${count} of ${max} entries) for ${maxWaitMs / 1000} s`);
     }

@@ -33,7 +33,7 @@ export async function getText(addr: string, path: string): Promise<string> {
 export async function rawStatus(addr: string, request: string, timeoutMs = 10_000): Promise<string> {
   const m = /^(.*):(\d+)$/.exec(addr)!;
   const r = await withTimeout(
-    exchange(nodeTransport, { transport: "tcp", hostname: m[1]!, port: Number(m[2]) }, latin1(request), {
+    exchange(nodeTransport, { transport: "tcp", hostname: m[1]!, port: Number(m[2]) }, Buffer.from(request, "latin1"), {
       writeSize: 64 * 1024,
     }),
     timeoutMs,
@@ -41,10 +41,6 @@ export async function rawStatus(addr: string, request: string, timeoutMs = 10_00
   );
   const got = Buffer.from(r.received).toString("latin1");
   return /^HTTP\/1\.[01] \d{3}/.exec(got)?.[0] ?? "closed";
-}
-
-function latin1(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text, "latin1"));
 }
 
 /** One metric sample's value from Prometheus text, e.g. sample(text, 'x_total{reason="a"}'). */
