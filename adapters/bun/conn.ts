@@ -294,6 +294,12 @@ export class BunConn implements Conn {
   #shutdown(): void {
     if (this.#shutdownSent || this.#closed) return;
     this.#shutdownSent = true;
+    if (this.#peerEnded && this.tls === undefined) {
+      // Both directions are done: close(2) sends our FIN as shutdown would, and Bun would
+      // close right after its shutdown(2) anyway (one system call and epoll change fewer).
+      this.#sys(() => this.#socket.end());
+      return;
+    }
     // No argument: SHUT_WR in Bun 1.4.5. If the peer's FIN is already in, Bun now closes.
     this.#sys(() => this.#socket.shutdown());
   }
