@@ -12,13 +12,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { renderTables, writeDocs } from "./lib/report.mjs";
 import { benchCapacity, sockperfClient, startSockperfServer } from "./lib/capacity.mjs";
 import { waitForConntrackRoom } from "./lib/conntrack.mjs";
+import { bin, root, sbCli, serverFor } from "./lib/servers.mjs";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
 const quick = process.env.BENCH_QUICK === "1";
 const P = {
   reps: Number(process.env.BENCH_REPS ?? (quick ? 1 : 3)),
@@ -33,7 +32,6 @@ const P = {
 };
 const runtimes = (process.env.BENCH_RUNTIMES ?? "node,deno,bun").split(",");
 const gen = join(root, "bench/gen.mjs");
-const bin = (n) => join(root, "node_modules/.bin", n);
 const hardStop = setTimeout(() => {
   console.error("bench: gave up after 25 minutes");
   killAll();
@@ -60,32 +58,11 @@ const cEcho = buildC("epoll-echo");
 // Stream throughput needs a generator faster than any server measured: Node's gen.mjs is not.
 const streamGen = [buildC("stream-client"), []];
 
-const listen = ["--listen", "127.0.0.1:0"];
-const sbCmd = {
-  node: (a) => [process.execPath, [join(root, "dist/adapters/node/main.js"), "serve", ...listen, ...a]],
-  deno: (a) => [bin("deno"), ["run", "-A", join(root, "adapters/deno/main.ts"), "serve", ...listen, ...a]],
-  bun: (a) => [bin("bun"), [join(root, "adapters/bun/main.ts"), "serve", ...listen, ...a]],
-};
 /** `switchboard bench` on each runtime (the load generator whose capacity is measured). */
-const benchCli = {
-  node: [process.execPath, [join(root, "dist/adapters/node/main.js")]],
-  deno: [bin("deno"), ["run", "-A", join(root, "adapters/deno/main.ts")]],
-  bun: [bin("bun"), [join(root, "adapters/bun/main.ts")]],
-};
-const handCmd = {
-  node: [process.execPath, [join(root, "bench/baseline/node-echo.mjs")]],
-  deno: [bin("deno"), ["run", "-A", join(root, "bench/baseline/deno-echo.ts")]],
-  bun: [bin("bun"), [join(root, "bench/baseline/bun-echo.ts")]],
-};
-const servers = {
-  c: [cEcho, []],
-  python: ["python3", [join(root, "bench/baseline/app-server.py")]],
-};
+const benchCli = { node: sbCli("node"), deno: sbCli("deno"), bun: sbCli("bun") };
+const servers = { c: [cEcho, []], python: serverFor("python") };
 for (const rt of ["node", "deno", "bun"]) {
-  servers[`${rt}:hand`] = handCmd[rt];
-  servers[`${rt}:sb`] = sbCmd[rt]([]);
-  servers[`${rt}:sb-lp`] = sbCmd[rt](["--framing", "lp:u32"]);
-  servers[`${rt}:sb-app`] = sbCmd[rt](["--service", "app"]);
+  for (const kind of ["hand", "sb", "sb-lp", "sb-app"]) servers[`${rt}:${kind}`] = serverFor(`${rt}:${kind}`);
 }
 
 // ---- scenarios: each starts the server, measures, stops it ----

@@ -197,6 +197,7 @@ export function renderTables(meta, runs) {
     rts.map((rt) => {
       const kb = median(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024));
       const lim = rt === "bun" ? 2 : 8;
+      if (!Number.isFinite(kb)) return "n/a"; // not measured in this run
       return `${fmt(kb, 1)} KB ${kb <= lim ? "met" : "**not met**"}`;
     }),
   );

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// Where a server's CPU goes under the benchmark's load, and where two servers differ: the
+// profile behind docs/benchmarks.md "Where the remaining gaps are". Each server runs pinned to
+// core 0 under bench/gen.mjs on core 1 (as in run.mjs); Linux `perf` samples the server over
+// the generator's measured window, with call stacks, and every sample is charged to
+//   - the system call it is in (the kernel's work on the process's behalf),
+//   - the kernel outside any system call (interrupts, softirq: the network stack's receive side),
+//   - the runtime's native code or a library (JavaScriptCore, V8, Bun's or Deno's own code, libc),
+//   - JavaScript (jitted code; named from the runtime's perf map),
+// and to the nearest JavaScript function above it on the stack ("via"). Figures are server
+// CPU microseconds per unit of work (per connection, per reply) in the window.
+//   node bench/profile.mjs connect bun:hand bun:sb      connection set-up, two servers compared
+//   node bench/profile.mjs echo bun:sb                   64 B echo at 20,000 requests/s
+// Modes: connect | echo | lp | app. Servers: keys of bench/lib/servers.mjs (bun:hand, node:sb, ...).
+// Env: PROFILE_SECONDS (window, default 4), PROFILE_ROWS (rows shown, default 30).
+// Needs `perf` (Debian: linux-perf) allowed to sample its own children (perf_event_paranoid ≤ 2).
+// Bun names jitted code through JavaScriptCore's jitdump (BUN_JSC_useJITDump), turned into a
+// perf map here; Node and Deno write the perf map themselves (--perf-basic-prof). Bun's own
+// native code has no symbols in the npm build: it shows as one "bun.exe" bucket.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
+import { waitForConntrackRoom } from "./lib/conntrack.mjs";
+import { bin, root, serverFor } from "./lib/servers.mjs";
+
+const [mode, ...keys] = process.argv.slice(2);
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
+const ROWS = Number(process.env.PROFILE_ROWS ?? 30);
+const loads = {
+  connect: (port) => ["connect", "127.0.0.1", String(port), "20", "1", String(SECONDS)],
+  echo: (port) => ["rate", "echo", "127.0.0.1", String(port), "100", "20000", "1", String(SECONDS)],
+  lp: (port) => ["rate", "lp", "127.0.0.1", String(port), "100", "20000", "1", String(SECONDS)],
+  app: (port) => ["rate", "app", "127.0.0.1", String(port), "100", "5000", "1", String(SECONDS)],
+};
+if (!loads[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serverFor(k))) {
+  console.error("usage: node bench/profile.mjs connect|echo|lp|app SERVER [SERVER]  (e.g. bun:hand bun:sb)");
+  process.exit(2);
+}
+requireTool("perf", "to sample the server's stacks; Debian package linux-perf");
+requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
+if (keys.some((k) => k.startsWith("node:"))) {
+  const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("building dist/ failed");
+}
+const work = mkdtempSync(join(tmpdir(), "sb-profile-"));
+
+/** Runtime flags (and environment) that make the runtime name its jitted code for perf. */
+function perfNaming(key, jitDir) {
+  const rt = key.split(":")[0];
+  if (rt === "node") return { flags: ["--perf-basic-prof"], env: {} };
+  if (rt === "deno") return { flags: ["--v8-flags=--perf-basic-prof"], env: {} };
+  if (rt === "bun") return { flags: [], env: { BUN_JSC_useJITDump: "1", BUN_JSC_jitDumpDirectory: jitDir } };
+  return { flags: [], env: {} };
+}
+
+/** JavaScriptCore's jitdump (perf's jitdump format) as a perf map: one "START SIZE NAME" line per code load. */
+function jitdumpToPerfMap(dump, pid) {
+  const d = readFileSync(dump);
+  const lines = [];
+  for (let off = d.readUInt32LE(8); off + 16 <= d.length;) { // the header's size, then records
+    const [id, size] = [d.readUInt32LE(off), d.readUInt32LE(off + 4)];
+    if (size === 0) break;
+    if (id === 0) { // JIT_CODE_LOAD: pid, tid, vma, code address, code size, index, then the name
+      const addr = d.readBigUInt64LE(off + 32), codeSize = d.readBigUInt64LE(off + 40);
+      const name = d.toString("utf8", off + 56, d.indexOf(0, off + 56));
+      lines.push(`${addr.toString(16)} ${codeSize.toString(16)} ${name}`);
+    }
+    off += size;
+  }
+  writeFileSync(`/tmp/perf-${pid}.map`, lines.join("\n") + "\n");
+}
+
+/** Profiles one server: { units, samples: Map(key → sample count), period (ns) }. */
+async function profile(key) {
+  if (mode === "connect") await waitForConntrackRoom(15_000 * (SECONDS + 1));
+  const jitDir = mkdtempSync(join(work, "jit-"));
+  const naming = perfNaming(key, jitDir);
+  Object.assign(process.env, naming.env); // startServer's child inherits it
+  const server = await startServer(serverFor(key, naming.flags), key);
+  for (const name of Object.keys(naming.env)) delete process.env[name];
+  const data = join(work, `${key.replace(":", "-")}.data`);
+  let perf;
+  let perfDone;
+  try {
+    const result = await runGenerator(
+      join(root, "bench/gen.mjs"),
+      loads[mode](server.port),
+      (SECONDS + 60) * 1000,
+      (line) => {
+        if (line === "start") {
+          perf = spawn("perf", [
+            "record",
+            "-q",
+            "-e",
+            "cpu-clock",
+            "-F",
+            "4000",
+            "-g",
+            "-p",
+            String(server.pid),
+            "-o",
+            data,
+          ], {
+            stdio: "ignore",
+          });
+          perfDone = new Promise((r) => perf.once("exit", r));
+        }
+        if (line === "end") perf?.kill("SIGINT");
+      },
+    );
+    await perfDone;
+    if (result.stuck || result.errors) throw new Error(`${key}: ${result.stuck ?? 0} stuck, ${result.errors} errors`);
+    const dumps = readdirSync(jitDir).filter((f) => f.endsWith(".dump"));
+    if (dumps.length > 0) jitdumpToPerfMap(join(jitDir, dumps[0]), server.pid);
+    const units = mode === "connect" ? result.connections : result.replies;
+    return { units, ...classify(data) };
+  } finally {
+    await stopServer(server);
+  }
+}
+
+/** Each sample → "what ran | via JS function", counted. */
+function classify(data) {
+  const script = spawnSync("perf", ["script", "-i", data, "-F", "period,ip,sym,dso"], {
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
+  if (script.status !== 0) throw new Error(`perf script failed: ${script.stderr}`);
+  const samples = new Map();
+  let period = 0;
+  for (const block of script.stdout.split("\n\n")) {
+    const lines = block.split("\n").filter((l) => l.trim());
+    if (lines.length < 2) continue;
+    period ||= Number(lines[0].trim());
+    const frames = lines.slice(1).map((l) => {
+      const m = /^\s*[0-9a-f]+ (.*) \((.*)\)$/.exec(l);
+      return m ? { sym: m[1].replace(/\+0x[0-9a-f]+$/, ""), dso: m[2] } : { sym: "?", dso: "?" };
+    });
+    const key = `${whatRan(frames)} | ${viaJs(frames)}`;
+    samples.set(key, (samples.get(key) ?? 0) + 1);
+  }
+  return { samples, period };
+}
+
+const isJs = (f) => /\/perf-\d+\.map$|\[JIT\]/.test(f.dso);
+
+function whatRan(frames) {
+  // The system call is the frame do_syscall_64 called (its name varies: __x64_sys_sendto,
+  // ksys_write, __do_sys_...; x64_sys_call is the dispatcher between them on newer kernels).
+  let i = frames.findIndex((f) => f.sym === "do_syscall_64");
+  while (i > 0 && frames[i - 1].sym === "x64_sys_call") i--;
+  if (i > 0) {
+    const sym = frames[i - 1].sym;
+    // Samples the hypervisor delivers when interrupts come back on, at entry or exit.
+    if (/irq_enable|exit_to_user_mode|syscall_exit/.test(sym)) return "syscall entry and exit (any call)";
+    return `syscall ${sym.replace(/^(__x64_sys_|__se_sys_|__do_sys_|ksys_|__sys_)/, "")}`;
+  }
+  const top = frames[0];
+  if (top.dso.includes("kernel")) return "kernel, no syscall (interrupts, softirq)";
+  if (isJs(top)) return "JavaScript";
+  const lib = top.dso.split("/").pop();
+  return `native ${lib}`;
+}
+
+function viaJs(frames) {
+  for (const f of frames) {
+    if (!isJs(f) || f.sym === "[unknown]" || /Thunk/.test(f.sym)) continue;
+    // JSC: "JSC-FTL: name#hash"; V8: "JS:*name file:line:col" or "LazyCompile:..."
+    return f.sym.replace(/^JSC-\w+: /, "").replace(/#\w+$/, "").replace(/^(JS|LazyCompile):[*~^]?/, "") ||
+      "(anonymous)";
+  }
+  return "-";
+}
+
+// ---- run and report ----
+const results = [];
+for (const key of keys) {
+  const r = await profile(key);
+  results.push(r);
+  console.error(`${key}: ${r.units} ${mode === "connect" ? "connections" : "replies"} profiled`);
+}
+const perUnit = (r, n) => (n * r.period) / 1000 / r.units; // µs per unit
+const rowKeys = new Set(results.flatMap((r) => [...r.samples.keys()]));
+const rows = [...rowKeys].map((k) => ({ k, v: results.map((r) => perUnit(r, r.samples.get(k) ?? 0)) }));
+const delta = (v) => (v.length === 2 ? v[1] - v[0] : v[0]); // what is sorted by: the difference, or the figure
+rows.sort((a, b) => Math.abs(delta(b.v)) - Math.abs(delta(a.v)));
+/** Totals by what ran (the first column), summed over "via". */
+const byWhat = new Map();
+for (const row of rows) {
+  const what = row.k.split(" | ")[0];
+  const sum = byWhat.get(what) ?? results.map(() => 0);
+  byWhat.set(what, sum.map((x, i) => x + row.v[i]));
+}
+const fmt = (x) => x.toFixed(2).padStart(7);
+const head = keys.map((k) => k.padStart(9)).join(" ") + (keys.length === 2 ? "     diff" : "");
+const unit = mode === "connect" ? "connection" : "reply";
+const line = (label, v) => `${v.map(fmt).join("  ")}${v.length === 2 ? "  " + fmt(v[1] - v[0]) : ""}  ${label}`;
+console.log(`server CPU µs per ${unit} (${mode}, ${SECONDS} s window, perf cpu-clock samples)`);
+console.log(`\nby what ran\n${head}`);
+const whats = [...byWhat.entries()].sort((a, b) => Math.abs(delta(b[1])) - Math.abs(delta(a[1])));
+for (const [what, v] of whats.slice(0, ROWS)) console.log(line(what, v));
+console.log(line("total", results.map((r) => perUnit(r, [...r.samples.values()].reduce((a, b) => a + b, 0)))));
+console.log(`\nby what ran | nearest JavaScript function above it ("-": none on the stack)\n${head}`);
+for (const row of rows.slice(0, ROWS)) console.log(line(row.k, row.v));
+killAll();
