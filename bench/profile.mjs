@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { waitForConntrackRoom } from "./lib/conntrack.mjs";
-import { bin, root, serverFor } from "./lib/servers.mjs";
+import { buildIfNode, root, serverFor } from "./lib/servers.mjs";
 
 const [mode, ...keys] = process.argv.slice(2);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
@@ -40,10 +40,7 @@ if (!loads[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serv
 }
 requireTool("perf", "to sample the server's stacks; Debian package linux-perf");
 requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
-if (keys.some((k) => k.startsWith("node:"))) {
-  const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
-  if (build.status !== 0) throw new Error("building dist/ failed");
-}
+buildIfNode(keys);
 const work = mkdtempSync(join(tmpdir(), "sb-profile-"));
 
 /** Runtime flags (and environment) that make the runtime name its jitted code for perf. */

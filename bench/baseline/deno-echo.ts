@@ -4,8 +4,11 @@ const Deno = (globalThis as any).Deno;
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 console.error(`listening addr=127.0.0.1:${listener.addr.port}`);
 Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
+// READ_BUFFER (bytes, default 64 KiB): bench/memory-profile.mjs sets 1024 to show Deno's own
+// floor of memory per idle connection.
+const READ_BUFFER = Number(Deno.env.get("READ_BUFFER") ?? 64 * 1024);
 async function serve(conn: any) {
-  const buf = new Uint8Array(64 * 1024);
+  const buf = new Uint8Array(READ_BUFFER);
   try {
     for (;;) {
       const n = await conn.read(buf);

@@ -2,6 +2,7 @@
 // `RUNTIME:sb` (switchboard serve, echo), `RUNTIME:sb-lp` (lp:u32 framed echo),
 // `RUNTIME:sb-app` (the app protocol), `python` (the tutorial-style app server). Each is
 // [command, args]; `flags` go to the runtime itself (a profiler's options, say).
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -42,4 +43,11 @@ export function serverFor(key, flags = []) {
   if (kind === "sb-lp") return sbServer(rt, ["--framing", "lp:u32"], flags);
   if (kind === "sb-app") return sbServer(rt, ["--service", "app"], flags);
   return undefined;
+}
+
+/** Node runs switchboard from dist/: build it when any of `keys` is a Node server. */
+export function buildIfNode(keys) {
+  if (!keys.some((k) => k.startsWith("node:"))) return;
+  const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+  if (build.status !== 0) throw new Error("building dist/ failed");
 }
