@@ -21,7 +21,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
+import { cpuSeconds, killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { waitForConntrackRoom } from "./lib/conntrack.mjs";
 import { buildIfNode, root, serverFor } from "./lib/servers.mjs";
 
@@ -78,49 +78,44 @@ async function profile(key) {
   const server = await startServer(serverFor(key, naming.flags), key);
   for (const name of Object.keys(naming.env)) delete process.env[name];
   const data = join(work, `${key.replace(":", "-")}.data`);
-  let perf;
-  let perfDone;
+  // perf attaches before the load starts (attaching takes a moment; the generator's warm-up
+  // second covers it) and only samples inside the generator's measured window count: `-k mono`
+  // stamps them with CLOCK_MONOTONIC, the clock of process.hrtime.
+  const perf = spawn(
+    "perf",
+    ["record", "-q", "-k", "mono", "-e", "cpu-clock", "-F", "4000", "-g", "-p", String(server.pid), "-o", data],
+    { stdio: "ignore" },
+  );
+  const perfDone = new Promise((r) => perf.once("exit", r));
+  const window = [0, 0];
+  const cpu = [0, 0]; // /proc's figure for the same window: a check on the sampled total
   try {
     const result = await runGenerator(
       join(root, "bench/gen.mjs"),
       loads[mode](server.port),
       (SECONDS + 60) * 1000,
       (line) => {
-        if (line === "start") {
-          perf = spawn("perf", [
-            "record",
-            "-q",
-            "-e",
-            "cpu-clock",
-            "-F",
-            "4000",
-            "-g",
-            "-p",
-            String(server.pid),
-            "-o",
-            data,
-          ], {
-            stdio: "ignore",
-          });
-          perfDone = new Promise((r) => perf.once("exit", r));
-        }
-        if (line === "end") perf?.kill("SIGINT");
+        if (line === "start") [window[0], cpu[0]] = [monoSeconds(), cpuSeconds(server.pid)];
+        if (line === "end") [window[1], cpu[1]] = [monoSeconds(), cpuSeconds(server.pid)];
       },
     );
+    perf.kill("SIGINT");
     await perfDone;
     if (result.stuck || result.errors) throw new Error(`${key}: ${result.stuck ?? 0} stuck, ${result.errors} errors`);
     const dumps = readdirSync(jitDir).filter((f) => f.endsWith(".dump"));
     if (dumps.length > 0) jitdumpToPerfMap(join(jitDir, dumps[0]), server.pid);
     const units = mode === "connect" ? result.connections : result.replies;
-    return { units, ...classify(data) };
+    return { units, procUs: ((cpu[1] - cpu[0]) * 1e6) / units, ...classify(data, window) };
   } finally {
     await stopServer(server);
   }
 }
 
-/** Each sample → "what ran | via JS function", counted. */
-function classify(data) {
-  const script = spawnSync("perf", ["script", "-i", data, "-F", "period,ip,sym,dso"], {
+const monoSeconds = () => Number(process.hrtime.bigint()) / 1e9;
+
+/** Each sample inside `window` (CLOCK_MONOTONIC seconds) → "what ran | via JS function", counted. */
+function classify(data, [from, to]) {
+  const script = spawnSync("perf", ["script", "-i", data, "-F", "time,period,ip,sym,dso"], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
@@ -130,7 +125,9 @@ function classify(data) {
   for (const block of script.stdout.split("\n\n")) {
     const lines = block.split("\n").filter((l) => l.trim());
     if (lines.length < 2) continue;
-    period ||= Number(lines[0].trim());
+    const [time, samplePeriod] = lines[0].trim().split(/:?\s+/).map(Number);
+    if (time < from || time > to) continue;
+    period ||= samplePeriod;
     const frames = lines.slice(1).map((l) => {
       const m = /^\s*[0-9a-f]+ (.*) \((.*)\)$/.exec(l);
       return m ? { sym: m[1].replace(/\+0x[0-9a-f]+$/, ""), dso: m[2] } : { sym: "?", dso: "?" };
@@ -199,6 +196,7 @@ console.log(`\nby what ran\n${head}`);
 const whats = [...byWhat.entries()].sort((a, b) => Math.abs(delta(b[1])) - Math.abs(delta(a[1])));
 for (const [what, v] of whats.slice(0, ROWS)) console.log(line(what, v));
 console.log(line("total", results.map((r) => perUnit(r, [...r.samples.values()].reduce((a, b) => a + b, 0)))));
+console.log(line("total from /proc (utime + stime, 10 ms ticks)", results.map((r) => r.procUs)));
 console.log(`\nby what ran | nearest JavaScript function above it ("-": none on the stack)\n${head}`);
 for (const row of rows.slice(0, ROWS)) console.log(line(row.k, row.v));
 killAll();
