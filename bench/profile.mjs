@@ -28,11 +28,12 @@ import { buildIfNode, root, serverFor } from "./lib/servers.mjs";
 const [mode, ...keys] = process.argv.slice(2);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
 const ROWS = Number(process.env.PROFILE_ROWS ?? 30);
+const WARMUP = "2"; // seconds of load before the window: perf attaches in the middle of it
 const loads = {
-  connect: (port) => ["connect", "127.0.0.1", String(port), "20", "1", String(SECONDS)],
-  echo: (port) => ["rate", "echo", "127.0.0.1", String(port), "100", "20000", "1", String(SECONDS)],
-  lp: (port) => ["rate", "lp", "127.0.0.1", String(port), "100", "20000", "1", String(SECONDS)],
-  app: (port) => ["rate", "app", "127.0.0.1", String(port), "100", "5000", "1", String(SECONDS)],
+  connect: (port) => ["connect", "127.0.0.1", String(port), "20", WARMUP, String(SECONDS)],
+  echo: (port) => ["rate", "echo", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
+  lp: (port) => ["rate", "lp", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
+  app: (port) => ["rate", "app", "127.0.0.1", String(port), "100", "5000", WARMUP, String(SECONDS)],
 };
 if (!loads[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serverFor(k))) {
   console.error("usage: node bench/profile.mjs connect|echo|lp|app SERVER [SERVER]  (e.g. bun:hand bun:sb)");
@@ -71,22 +72,28 @@ function jitdumpToPerfMap(dump, pid) {
 
 /** Profiles one server: { units, samples: Map(key → sample count), period (ns) }. */
 async function profile(key) {
-  if (mode === "connect") await waitForConntrackRoom(15_000 * (SECONDS + 1));
+  if (mode === "connect") await waitForConntrackRoom(15_000 * (SECONDS + Number(WARMUP)));
   const jitDir = mkdtempSync(join(work, "jit-"));
   const naming = perfNaming(key, jitDir);
   Object.assign(process.env, naming.env); // startServer's child inherits it
   const server = await startServer(serverFor(key, naming.flags), key);
   for (const name of Object.keys(naming.env)) delete process.env[name];
   const data = join(work, `${key.replace(":", "-")}.data`);
-  // perf attaches before the load starts (attaching takes a moment; the generator's warm-up
-  // second covers it) and only samples inside the generator's measured window count: `-k mono`
-  // stamps them with CLOCK_MONOTONIC, the clock of process.hrtime.
-  const perf = spawn(
-    "perf",
-    ["record", "-q", "-k", "mono", "-e", "cpu-clock", "-F", "4000", "-g", "-p", String(server.pid), "-o", data],
-    { stdio: "ignore" },
-  );
-  const perfDone = new Promise((r) => perf.once("exit", r));
+  // perf attaches one second into the generator's two-second warm-up: by then the runtime has
+  // mapped its jitted code (perf learns a process's executable mappings when it attaches;
+  // code pages a V8 maps later are unnamed for it), and attaching is done before the measured
+  // window opens. Only samples inside the window count: `-k mono` stamps them with
+  // CLOCK_MONOTONIC, the clock of process.hrtime.
+  let perf;
+  let perfDone;
+  const attach = setTimeout(() => {
+    perf = spawn(
+      "perf",
+      ["record", "-q", "-k", "mono", "-e", "cpu-clock", "-F", "4000", "-g", "-p", String(server.pid), "-o", data],
+      { stdio: "ignore" },
+    );
+    perfDone = new Promise((r) => perf.once("exit", r));
+  }, 1000);
   const window = [0, 0];
   const cpu = [0, 0]; // /proc's figure for the same window: a check on the sampled total
   try {
@@ -99,6 +106,8 @@ async function profile(key) {
         if (line === "end") [window[1], cpu[1]] = [monoSeconds(), cpuSeconds(server.pid)];
       },
     );
+    clearTimeout(attach);
+    if (!perf) throw new Error(`${key}: the generator ended before perf attached`);
     perf.kill("SIGINT");
     await perfDone;
     if (result.stuck || result.errors) throw new Error(`${key}: ${result.stuck ?? 0} stuck, ${result.errors} errors`);
