@@ -11,7 +11,8 @@
 // CPU microseconds per unit of work (per connection, per reply) in the window.
 //   node bench/profile.mjs connect bun:hand bun:sb      connection set-up, two servers compared
 //   node bench/profile.mjs echo bun:sb                   64 B echo at 20,000 requests/s
-// Modes: connect | echo | lp | app. Servers: keys of bench/lib/servers.mjs (bun:hand, node:sb, ...).
+// Modes: connect | echo | lp | app | stream (closed loop, 8 × 64 KiB, per MiB echoed; needs gcc).
+// Servers: keys of bench/lib/servers.mjs (bun:hand, node:sb, ...).
 // Env: PROFILE_SECONDS (window, default 4), PROFILE_ROWS (rows shown, default 30).
 // Needs `perf` (Debian: linux-perf) allowed to sample its own children (perf_event_paranoid ≤ 2).
 // Bun names jitted code through JavaScriptCore's jitdump (BUN_JSC_useJITDump), turned into a
@@ -29,20 +30,37 @@ const [mode, ...keys] = process.argv.slice(2);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
 const ROWS = Number(process.env.PROFILE_ROWS ?? 30);
 const WARMUP = "2"; // seconds of load before the window: perf attaches in the middle of it
+/** Per mode: the generator ([program, args] or gen.mjs's arguments), the unit of work and how many the window had. */
 const loads = {
   connect: (port) => ["connect", "127.0.0.1", String(port), "20", WARMUP, String(SECONDS)],
   echo: (port) => ["rate", "echo", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
   lp: (port) => ["rate", "lp", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
   app: (port) => ["rate", "app", "127.0.0.1", String(port), "100", "5000", WARMUP, String(SECONDS)],
 };
-if (!loads[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serverFor(k))) {
-  console.error("usage: node bench/profile.mjs connect|echo|lp|app SERVER [SERVER]  (e.g. bun:hand bun:sb)");
+/** The unit each mode's figures are per, and how many of them the generator's result reports. */
+const units = {
+  connect: ["connection", (r) => r.connections],
+  echo: ["reply", (r) => r.replies],
+  lp: ["reply", (r) => r.replies],
+  app: ["reply", (r) => r.replies],
+  stream: ["MiB echoed", (r) => r.bytes / (1024 * 1024)],
+};
+/** stream: 8 connections writing 64 KiB pieces, closed loop (bench/baseline/stream-client.c, as run.mjs). */
+function streamClient() {
+  const out = join(work, "stream-client");
+  const cc = spawnSync("gcc", ["-O2", "-o", out, join(root, "bench/baseline/stream-client.c")], { stdio: "inherit" });
+  if (cc.status !== 0) throw new Error("gcc could not build bench/baseline/stream-client.c");
+  return [out, []];
+}
+if (!units[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serverFor(k))) {
+  console.error("usage: node bench/profile.mjs connect|echo|lp|app|stream SERVER [SERVER]  (e.g. bun:hand bun:sb)");
   process.exit(2);
 }
 requireTool("perf", "to sample the server's stacks; Debian package linux-perf");
 requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
 buildIfNode(keys);
 const work = mkdtempSync(join(tmpdir(), "sb-profile-"));
+const streamGen = mode === "stream" ? streamClient() : undefined;
 
 /** Runtime flags (and environment) that make the runtime name its jitted code for perf. */
 function perfNaming(key, jitDir) {
@@ -98,8 +116,10 @@ async function profile(key) {
   const cpu = [0, 0]; // /proc's figure for the same window: a check on the sampled total
   try {
     const result = await runGenerator(
-      join(root, "bench/gen.mjs"),
-      loads[mode](server.port),
+      mode === "stream" ? streamGen : join(root, "bench/gen.mjs"),
+      mode === "stream"
+        ? ["127.0.0.1", String(server.port), "8", WARMUP, String(SECONDS), "65536"]
+        : loads[mode](server.port),
       (SECONDS + 60) * 1000,
       (line) => {
         if (line === "start") [window[0], cpu[0]] = [monoSeconds(), cpuSeconds(server.pid)];
@@ -113,8 +133,7 @@ async function profile(key) {
     if (result.stuck || result.errors) throw new Error(`${key}: ${result.stuck ?? 0} stuck, ${result.errors} errors`);
     const dumps = readdirSync(jitDir).filter((f) => f.endsWith(".dump"));
     if (dumps.length > 0) jitdumpToPerfMap(join(jitDir, dumps[0]), server.pid);
-    const units = mode === "connect" ? result.connections : result.replies;
-    return { units, procUs: ((cpu[1] - cpu[0]) * 1e6) / units, ...classify(data, window) };
+    return { units: units[mode][1](result), procUs: ((cpu[1] - cpu[0]) * 1e6) / units, ...classify(data, window) };
   } finally {
     await stopServer(server);
   }
@@ -182,7 +201,7 @@ const results = [];
 for (const key of keys) {
   const r = await profile(key);
   results.push(r);
-  console.error(`${key}: ${r.units} ${mode === "connect" ? "connections" : "replies"} profiled`);
+  console.error(`${key}: ${r.units.toFixed(0)} × ${units[mode][0]} profiled`);
 }
 const perUnit = (r, n) => (n * r.period) / 1000 / r.units; // µs per unit
 const rowKeys = new Set(results.flatMap((r) => [...r.samples.keys()]));
@@ -198,7 +217,7 @@ for (const row of rows) {
 }
 const fmt = (x) => x.toFixed(2).padStart(7);
 const head = keys.map((k) => k.padStart(9)).join(" ") + (keys.length === 2 ? "     diff" : "");
-const unit = mode === "connect" ? "connection" : "reply";
+const unit = units[mode][0];
 const line = (label, v) => `${v.map(fmt).join("  ")}${v.length === 2 ? "  " + fmt(v[1] - v[0]) : ""}  ${label}`;
 console.log(`server CPU µs per ${unit} (${mode}, ${SECONDS} s window, perf cpu-clock samples)`);
 console.log(`\nby what ran\n${head}`);
