@@ -10,6 +10,7 @@
 //   rest       rss − js heap − external: the runtime's native per-socket state (Bun's and
 //              Deno's own socket objects), the heap's free space and the allocator's overhead;
 //              negative when a buffer counted as external is not all resident (untouched pages)
+//   heap free  heap committed but not in use (part of rest when resident), shown to bound it
 //   node bench/memory-profile.mjs deno:hand deno:sb        (N = 1000; env IDLE_CONNS)
 import { runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { buildIfNode, root, serverFor } from "./lib/servers.mjs";
@@ -51,10 +52,14 @@ function sample(server) {
   });
 }
 
-const holdIdle = (server, n, whileHeld) =>
-  runGenerator(gen, ["idle", "127.0.0.1", String(server.port), String(n)], 120_000, (line, g) => {
-    if (line === "ready") whileHeld().then(() => g.stdin.end(), (e) => (console.error(e), g.stdin.end()));
+/** Holds `n` idle connections while `whileHeld` runs; fails with its error if it fails. */
+async function holdIdle(server, n, whileHeld) {
+  let failure;
+  await runGenerator(gen, ["idle", "127.0.0.1", String(server.port), String(n)], 120_000, (line, g) => {
+    if (line === "ready") whileHeld().catch((e) => (failure = e)).finally(() => g.stdin.end());
   });
+  if (failure) throw failure;
+}
 
 const rows = [];
 for (const key of keys) {
@@ -72,6 +77,7 @@ for (const key of keys) {
       key,
       rss: per("rss"),
       heap: per("heapUsed"),
+      heapFree: per("heapTotal") - per("heapUsed"),
       external: per("external"),
       rest: per("rss") - per("heapUsed") - per("external"),
     });
@@ -81,5 +87,9 @@ for (const key of keys) {
 }
 const kb = (x) => (x / 1024).toFixed(1).padStart(8);
 console.log(`bytes per idle connection (${N} connections, after a full garbage collection), in KB`);
-console.log("server        rss  js heap external     rest");
-for (const r of rows) console.log(`${r.key.padEnd(9)}${kb(r.rss)} ${kb(r.heap)} ${kb(r.external)} ${kb(r.rest)}`);
+console.log("server        rss  js heap external     rest  (heap free)");
+for (const r of rows) {
+  console.log(
+    `${r.key.padEnd(9)}${kb(r.rss)} ${kb(r.heap)} ${kb(r.external)} ${kb(r.rest)}  (${kb(r.heapFree).trim()})`,
+  );
+}

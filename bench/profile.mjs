@@ -14,12 +14,13 @@
 // Modes: connect | echo | lp | app | stream (closed loop, 8 × 64 KiB, per MiB echoed; needs gcc).
 // Servers: keys of bench/lib/servers.mjs (bun:hand, node:sb, ...).
 // Env: PROFILE_SECONDS (window, default 4), PROFILE_ROWS (rows shown, default 30).
-// Needs `perf` (Debian: linux-perf) allowed to sample its own children (perf_event_paranoid ≤ 2).
+// Needs `perf` (Debian: linux-perf) allowed to sample the kernel too: root, or perf_event_paranoid
+// ≤ 1 (at 2 an unprivileged perf leaves the kernel out; the run then warns).
 // Bun names jitted code through JavaScriptCore's jitdump (BUN_JSC_useJITDump), turned into a
 // perf map here; Node and Deno write the perf map themselves (--perf-basic-prof). Bun's own
 // native code has no symbols in the npm build: it shows as one "bun.exe" bucket.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
@@ -60,6 +61,11 @@ requireTool("perf", "to sample the server's stacks; Debian package linux-perf");
 requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
 buildIfNode(keys);
 const work = mkdtempSync(join(tmpdir(), "sb-profile-"));
+const pids = []; // the servers', whose perf maps (/tmp/perf-PID.map) are removed on the way out
+process.on("exit", () => {
+  for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
+  rmSync(work, { recursive: true, force: true });
+});
 const streamGen = mode === "stream" ? streamClient() : undefined;
 
 /** Runtime flags (and environment) that make the runtime name its jitted code for perf. */
@@ -75,9 +81,11 @@ function perfNaming(key, jitDir) {
 function jitdumpToPerfMap(dump, pid) {
   const d = readFileSync(dump);
   const lines = [];
+  if (d.length < 16 || d.readUInt32LE(0) !== 0x4a695444) throw new Error(`${dump} is not a jitdump file`);
   for (let off = d.readUInt32LE(8); off + 16 <= d.length;) { // the header's size, then records
     const [id, size] = [d.readUInt32LE(off), d.readUInt32LE(off + 4)];
-    if (size === 0) break;
+    // The runtime is still writing the file: its last record may be cut short.
+    if (size < 16 || off + size > d.length) break;
     if (id === 0) { // JIT_CODE_LOAD: pid, tid, vma, code address, code size, index, then the name
       const addr = d.readBigUInt64LE(off + 32), codeSize = d.readBigUInt64LE(off + 40);
       const name = d.toString("utf8", off + 56, d.indexOf(0, off + 56));
@@ -95,6 +103,7 @@ async function profile(key) {
   const naming = perfNaming(key, jitDir);
   Object.assign(process.env, naming.env); // startServer's child inherits it
   const server = await startServer(serverFor(key, naming.flags), key);
+  pids.push(server.pid);
   for (const name of Object.keys(naming.env)) delete process.env[name];
   const data = join(work, `${key.replace(":", "-")}.data`);
   // perf attaches one second into the generator's two-second warm-up: by then the runtime has
@@ -104,13 +113,28 @@ async function profile(key) {
   // CLOCK_MONOTONIC, the clock of process.hrtime.
   let perf;
   let perfDone;
+  let perfErr = "";
   const attach = setTimeout(() => {
-    perf = spawn(
+    // On the generator's core, not the server's.
+    perf = spawn("taskset", [
+      "-c",
+      "1",
       "perf",
-      ["record", "-q", "-k", "mono", "-e", "cpu-clock", "-F", "4000", "-g", "-p", String(server.pid), "-o", data],
-      { stdio: "ignore" },
-    );
-    perfDone = new Promise((r) => perf.once("exit", r));
+      "record",
+      "-k",
+      "mono",
+      "-e",
+      "cpu-clock",
+      "-F",
+      "4000",
+      "-g",
+      "-p",
+      String(server.pid),
+      "-o",
+      data,
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    perf.stderr.on("data", (b) => (perfErr += b));
+    perfDone = new Promise((r) => perf.once("exit", (code, sig) => r(code ?? sig)));
   }, 1000);
   const window = [0, 0];
   const cpu = [0, 0]; // /proc's figure for the same window: a check on the sampled total
@@ -126,15 +150,25 @@ async function profile(key) {
         if (line === "end") [window[1], cpu[1]] = [monoSeconds(), cpuSeconds(server.pid)];
       },
     );
-    clearTimeout(attach);
     if (!perf) throw new Error(`${key}: the generator ended before perf attached`);
     perf.kill("SIGINT");
-    await perfDone;
+    const status = await perfDone;
+    // perf ends with the SIGINT it was stopped by, once it has written its file.
+    if (status !== 0 && status !== "SIGINT" || !existsSync(data)) {
+      throw new Error(`${key}: perf record failed (${status}): ${perfErr.slice(-2000)}`);
+    }
+    if (/kernel|paranoid/i.test(perfErr)) console.error(`${key}: perf says: ${perfErr.trim()}`);
     if (result.stuck || result.errors) throw new Error(`${key}: ${result.stuck ?? 0} stuck, ${result.errors} errors`);
     const dumps = readdirSync(jitDir).filter((f) => f.endsWith(".dump"));
     if (dumps.length > 0) jitdumpToPerfMap(join(jitDir, dumps[0]), server.pid);
-    return { units: units[mode][1](result), procUs: ((cpu[1] - cpu[0]) * 1e6) / units, ...classify(data, window) };
+    const n = units[mode][1](result);
+    return { units: n, procUs: ((cpu[1] - cpu[0]) * 1e6) / n, ...classify(data, window) };
   } finally {
+    clearTimeout(attach);
+    if (perf && perf.exitCode === null && perf.signalCode === null) {
+      perf.kill("SIGINT");
+      await perfDone;
+    }
     await stopServer(server);
   }
 }
@@ -172,6 +206,7 @@ function whatRan(frames) {
   // The system call is the frame do_syscall_64 called (its name varies: __x64_sys_sendto,
   // ksys_write, __do_sys_...; x64_sys_call is the dispatcher between them on newer kernels).
   let i = frames.findIndex((f) => f.sym === "do_syscall_64");
+  if (i === 0) return "syscall entry and exit (any call)";
   while (i > 0 && frames[i - 1].sym === "x64_sys_call") i--;
   if (i > 0) {
     const sym = frames[i - 1].sym;
@@ -202,6 +237,9 @@ for (const key of keys) {
   const r = await profile(key);
   results.push(r);
   console.error(`${key}: ${r.units.toFixed(0)} × ${units[mode][0]} profiled`);
+  if (![...r.samples.keys()].some((k) => k.startsWith("syscall"))) {
+    console.error(`${key}: no kernel samples: perf may not be allowed to sample the kernel (see the header)`);
+  }
 }
 const perUnit = (r, n) => (n * r.period) / 1000 / r.units; // µs per unit
 const rowKeys = new Set(results.flatMap((r) => [...r.samples.keys()]));

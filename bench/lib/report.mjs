@@ -195,7 +195,7 @@ export function renderTables(meta, runs) {
   row(
     "idle memory per connection ≤ 2 KB (Bun), 8 KB (Node, Deno)",
     rts.map((rt) => {
-      const kb = median(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024));
+      const kb = median(runs.map((r) => val(r, `${rt}/idle`, `${rt}:sb`) / 1024).filter(Number.isFinite));
       const lim = rt === "bun" ? 2 : 8;
       if (!Number.isFinite(kb)) return "n/a"; // not measured in this run
       return `${fmt(kb, 1)} KB ${kb <= lim ? "met" : "**not met**"}`;

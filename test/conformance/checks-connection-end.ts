@@ -41,7 +41,7 @@ export const connectionEndChecks: Record<string, Check> = {
   "a client that sends then half-closes still receives the whole reply": async (ctx) => {
     // The server answers only after the client's FIN (the guide's shutdown(1) exchange).
     // Both directions are then done, so end() may close the socket outright (Bun does):
-    // the queued reply still goes out first, and the server sees one clean close.
+    // the reply written just before still goes out whole, and the server sees one clean close.
     const reply = pattern(256 * 1024, 11);
     let serverGot = 0;
     const closes: (Error | undefined)[] = [];
