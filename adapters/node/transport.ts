@@ -23,7 +23,7 @@ import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
 import { TlsCarrier } from "./tls-carrier.ts";
-import { primeMallocThreshold } from "./malloc-threshold.ts";
+import { primeMallocThreshold } from "../../src/adapter-kit/malloc-threshold.ts";
 import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 

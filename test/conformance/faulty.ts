@@ -212,10 +212,19 @@ export function leaksRawErrors(inner: Transport): Transport {
   );
 }
 
-/** Fires the drain a write owed before end() once the queue empties, after end() (as Bun did). */
+/**
+ * Fires the drain a write owed before end() once the queue empties, after end() (as Bun did);
+ * at the latest just before the close, should the connection close within the poll's millisecond.
+ */
 export function drainsAfterEnd(inner: Transport): Transport {
-  const owed = new Set<number>();
+  const owed = new Set<number>(); // a write returned false
+  const due = new Set<number>(); // ... and end() was called: the faulty drain is to fire
   const open = new Map<number, { conn: Conn; h: ConnHandler }>();
+  const fire = (id: number) => {
+    if (!due.delete(id)) return;
+    const o = open.get(id);
+    o?.h.drain?.(o.conn);
+  };
   return wrapTransport(inner, (c) => ({
     write: (bytes: Uint8Array) => {
       const ok = c.write(bytes);
@@ -225,11 +234,11 @@ export function drainsAfterEnd(inner: Transport): Transport {
     end: () => {
       c.end();
       if (!owed.delete(c.id)) return;
+      due.add(c.id);
       const timer = setInterval(() => {
-        if (c.queued > 0 && !c.closed) return;
+        if (c.queued > 0 && !c.closed && due.has(c.id)) return;
         clearInterval(timer);
-        const o = open.get(c.id);
-        if (o && !c.closed) o.h.drain?.(o.conn);
+        if (!c.closed) fire(c.id);
       }, 1);
     },
   }), (h) => ({
@@ -237,6 +246,11 @@ export function drainsAfterEnd(inner: Transport): Transport {
     open: (c) => {
       open.set(c.id, { conn: c, h });
       h.open?.(c);
+    },
+    close: (c, err) => {
+      fire(c.id);
+      open.delete(c.id);
+      h.close?.(c, err);
     },
   }));
 }

@@ -1,5 +1,6 @@
-// node:net allocates a fresh buffer for every read (64 KiB while streaming), and V8 frees
-// it at a later garbage collection. glibc's malloc gives memory back to the kernel when
+// node:net allocates a fresh buffer for every read (64 KiB while streaming), and so does the
+// Deno adapter once reads fill their buffer (the chunk is the receiver's); V8 frees them at a
+// later garbage collection. Bun allocates with mimalloc, which this does not concern. glibc's malloc gives memory back to the kernel when
 // more than its trim threshold lies free at the top of the heap; a process that keeps the
 // default (128 KiB) trims after nearly every collection and page-faults the next reads'
 // buffers back in. Measured on this machine (docs/benchmarks.md): a node:net echo server
