@@ -25,20 +25,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, killAll, requireTool, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
 import { waitForConntrackRoom } from "./lib/conntrack.mjs";
-import { buildIfNode, root, serverFor } from "./lib/servers.mjs";
+import { buildC, buildIfNode, root, serverFor } from "./lib/servers.mjs";
 
 const [mode, ...keys] = process.argv.slice(2);
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 4);
 const ROWS = Number(process.env.PROFILE_ROWS ?? 30);
 const WARMUP = "2"; // seconds of load before the window: perf attaches in the middle of it
-/** Per mode: the generator ([program, args] or gen.mjs's arguments), the unit of work and how many the window had. */
-const loads = {
-  connect: (port) => ["connect", "127.0.0.1", String(port), "20", WARMUP, String(SECONDS)],
-  echo: (port) => ["rate", "echo", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
-  lp: (port) => ["rate", "lp", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)],
-  app: (port) => ["rate", "app", "127.0.0.1", String(port), "100", "5000", WARMUP, String(SECONDS)],
-};
-/** The unit each mode's figures are per, and how many of them the generator's result reports. */
+/** Per mode: the unit the figures are per, and how many of them the generator's result reports. */
 const units = {
   connect: ["connection", (r) => r.connections],
   echo: ["reply", (r) => r.replies],
@@ -46,19 +39,22 @@ const units = {
   app: ["reply", (r) => r.replies],
   stream: ["MiB echoed", (r) => r.bytes / (1024 * 1024)],
 };
-/** stream: 8 connections writing 64 KiB pieces, closed loop (bench/baseline/stream-client.c, as run.mjs). */
-function streamClient() {
-  const out = join(work, "stream-client");
-  const cc = spawnSync("gcc", ["-O2", "-o", out, join(root, "bench/baseline/stream-client.c")], { stdio: "inherit" });
-  if (cc.status !== 0) throw new Error("gcc could not build bench/baseline/stream-client.c");
-  return [out, []];
-}
+/** Per mode: the generator as [program, args], as run.mjs runs it (stream: the C client, closed loop). */
+const loads = {
+  connect: (port) => gen(["connect", "127.0.0.1", String(port), "20", WARMUP, String(SECONDS)]),
+  echo: (port) => gen(["rate", "echo", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)]),
+  lp: (port) => gen(["rate", "lp", "127.0.0.1", String(port), "100", "20000", WARMUP, String(SECONDS)]),
+  app: (port) => gen(["rate", "app", "127.0.0.1", String(port), "100", "5000", WARMUP, String(SECONDS)]),
+  stream: (port) => [streamClient, ["127.0.0.1", String(port), "8", WARMUP, String(SECONDS), "65536"]],
+};
+const gen = (args) => [process.execPath, [join(root, "bench/gen.mjs"), ...args]];
 if (!units[mode] || keys.length < 1 || keys.length > 2 || keys.some((k) => !serverFor(k))) {
   console.error("usage: node bench/profile.mjs connect|echo|lp|app|stream SERVER [SERVER]  (e.g. bun:hand bun:sb)");
   process.exit(2);
 }
 requireTool("perf", "to sample the server's stacks; Debian package linux-perf");
 requireTool("taskset", "to pin the server and the generator to their own cores; Debian package util-linux");
+if (mode === "stream") requireTool("gcc", "to build the stream client bench/baseline/stream-client.c");
 buildIfNode(keys);
 const work = mkdtempSync(join(tmpdir(), "sb-profile-"));
 const pids = []; // the servers', whose perf maps (/tmp/perf-PID.map) are removed on the way out
@@ -66,7 +62,7 @@ process.on("exit", () => {
   for (const pid of pids) rmSync(`/tmp/perf-${pid}.map`, { force: true });
   rmSync(work, { recursive: true, force: true });
 });
-const streamGen = mode === "stream" ? streamClient() : undefined;
+const streamClient = mode === "stream" ? buildC("stream-client", work) : undefined;
 
 /** Runtime flags (and environment) that make the runtime name its jitted code for perf. */
 function perfNaming(key, jitDir) {
@@ -139,11 +135,10 @@ async function profile(key) {
   const window = [0, 0];
   const cpu = [0, 0]; // /proc's figure for the same window: a check on the sampled total
   try {
+    const [program, args] = loads[mode](server.port);
     const result = await runGenerator(
-      mode === "stream" ? streamGen : join(root, "bench/gen.mjs"),
-      mode === "stream"
-        ? ["127.0.0.1", String(server.port), "8", WARMUP, String(SECONDS), "65536"]
-        : loads[mode](server.port),
+      [program, []],
+      args,
       (SECONDS + 60) * 1000,
       (line) => {
         if (line === "start") [window[0], cpu[0]] = [monoSeconds(), cpuSeconds(server.pid)];
@@ -262,7 +257,7 @@ console.log(`\nby what ran\n${head}`);
 const whats = [...byWhat.entries()].sort((a, b) => Math.abs(delta(b[1])) - Math.abs(delta(a[1])));
 for (const [what, v] of whats.slice(0, ROWS)) console.log(line(what, v));
 console.log(line("total", results.map((r) => perUnit(r, [...r.samples.values()].reduce((a, b) => a + b, 0)))));
-console.log(line("total from /proc (utime + stime, 10 ms ticks)", results.map((r) => r.procUs)));
-console.log(`\nby what ran | nearest JavaScript function above it ("-": none on the stack)\n${head}`);
+console.log(line("total from /proc (utime + stime, in clock ticks)", results.map((r) => r.procUs)));
+console.log(`\nby what ran | nearest JavaScript function above it ("-": none found on the stack)\n${head}`);
 for (const row of rows.slice(0, ROWS)) console.log(line(row.k, row.v));
 killAll();

@@ -16,7 +16,7 @@ import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, 
 import { renderTables, writeDocs } from "./lib/report.mjs";
 import { benchCapacity, sockperfClient, startSockperfServer } from "./lib/capacity.mjs";
 import { waitForConntrackRoom } from "./lib/conntrack.mjs";
-import { bin, root, sbCli, serverFor } from "./lib/servers.mjs";
+import { bin, buildC, buildDist, root, sbCli, serverFor } from "./lib/servers.mjs";
 
 const quick = process.env.BENCH_QUICK === "1";
 const P = {
@@ -44,19 +44,11 @@ requireTool("taskset", "to pin the server and the generator to their own cores; 
 requireTool("gcc", "to build the C baseline bench/baseline/epoll-echo.c");
 requireTool("python3", "to run the app protocol reference bench/baseline/app-server.py");
 requireTool("sockperf", "Debian's ping-pong tool, the reference for the load generator's own cost");
-const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
-if (build.status !== 0) throw new Error("building dist/ failed");
+buildDist();
 const cBuild = mkdtempSync(join(tmpdir(), "sb-bench-"));
-/** Builds bench/baseline/NAME.c with gcc; returns the program's path. */
-function buildC(name) {
-  const out = join(cBuild, name);
-  const cc = spawnSync("gcc", ["-O2", "-o", out, join(root, `bench/baseline/${name}.c`)], { stdio: "inherit" });
-  if (cc.status !== 0) throw new Error(`gcc could not build bench/baseline/${name}.c`);
-  return out;
-}
-const cEcho = buildC("epoll-echo");
+const cEcho = buildC("epoll-echo", cBuild);
 // Stream throughput needs a generator faster than any server measured: Node's gen.mjs is not.
-const streamGen = [buildC("stream-client"), []];
+const streamGen = [buildC("stream-client", cBuild), []];
 
 /** `switchboard bench` on each runtime (the load generator whose capacity is measured). */
 const benchCli = { node: sbCli("node"), deno: sbCli("deno"), bun: sbCli("bun") };

@@ -15,7 +15,7 @@ import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { DenoAddr, DenoConn } from "./deno-types.ts";
 import { connError, type ErrnoError, toError } from "./errors.ts";
 import { type DenoTlsState, tlsConnError } from "./tls.ts";
-import { primeMallocThreshold } from "../../src/adapter-kit/malloc-threshold.ts";
+import { primeMallocThresholdOnBulkRead } from "../../src/adapter-kit/malloc-threshold.ts";
 
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
@@ -26,8 +26,6 @@ import { primeMallocThreshold } from "../../src/adapter-kit/malloc-threshold.ts"
  */
 const INITIAL_READ = 4 * 1024;
 const MAX_READ = 256 * 1024;
-/** Reads this large mean bulk data is flowing: time to raise glibc's thresholds (malloc-threshold.ts). */
-const STREAMING_READ = 32 * 1024;
 /** Small queued chunks are merged into one write of up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
 const COALESCE = { below: COALESCE_LIMIT, max: COALESCE_LIMIT }; // one object for every connection
@@ -214,7 +212,7 @@ export class DenoConnImpl implements Conn {
         // streaming peer: read more at a time.
         chunk = buf;
         if (size < MAX_READ) size *= 2;
-        if (size >= STREAMING_READ) primeMallocThreshold();
+        primeMallocThresholdOnBulkRead(n); // glibc's thresholds: malloc-threshold.ts
         buf = new Uint8Array(size);
       } else {
         // The buffer stays ours for the next read; the receiver gets a right-sized copy of

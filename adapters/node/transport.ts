@@ -23,7 +23,7 @@ import { judgeStaleUnixSocket } from "../../src/adapter-kit/stale-unix-socket.ts
 import { connError, listenCode, nodeNetCode, rawDetail } from "./errors.ts";
 import * as tls from "node:tls";
 import { TlsCarrier } from "./tls-carrier.ts";
-import { primeMallocThreshold } from "../../src/adapter-kit/malloc-threshold.ts";
+import { primeMallocThresholdOnBulkRead } from "../../src/adapter-kit/malloc-threshold.ts";
 import { judgeClientCertRefusal } from "../../src/adapter-kit/tls-client-refusal.ts";
 import { clientOptions, NODE_TLS_SUPPORT, NodeTlsServer, NodeTlsState, tlsConnectError, tlsConnError } from "./tls.ts";
 
@@ -36,8 +36,6 @@ type ErrnoError = Error & { code?: string };
  * judged by the adapter itself (a paused connection used to read up to the 1 MiB write buffer).
  */
 const READ_AHEAD = 64 * 1024;
-/** A read this large means bulk data is flowing: time to raise glibc's thresholds (malloc-threshold.ts). */
-const STREAMING_READ = 32 * 1024;
 
 class NodeConn implements Conn {
   readonly id = allocateConnId();
@@ -224,7 +222,7 @@ class NodeConn implements Conn {
    */
   readonly #onData = (chunk: Buffer): void => {
     if (this.#closing) return;
-    if (chunk.length >= STREAMING_READ) primeMallocThreshold();
+    primeMallocThresholdOnBulkRead(chunk.length);
     const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.tls !== undefined && !this.tls.established) {
       (this.#early ??= []).push(bytes); // held until the handshake's verdict (see #early)

@@ -45,9 +45,21 @@ export function serverFor(key, flags = []) {
   return undefined;
 }
 
-/** Node runs switchboard from dist/: build it when any of `keys` is a Node server. */
-export function buildIfNode(keys) {
-  if (!keys.some((k) => k.startsWith("node:"))) return;
+/** Builds dist/ (Node runs switchboard from there). */
+export function buildDist() {
   const build = spawnSync(bin("tsc"), ["-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
   if (build.status !== 0) throw new Error("building dist/ failed");
+}
+
+/** buildDist() when any of `keys` is a Node server. */
+export function buildIfNode(keys) {
+  if (keys.some((k) => k.startsWith("node:"))) buildDist();
+}
+
+/** Builds bench/baseline/NAME.c with gcc into `dir`; returns the program's path. */
+export function buildC(name, dir) {
+  const out = join(dir, name);
+  const cc = spawnSync("gcc", ["-O2", "-o", out, join(root, `bench/baseline/${name}.c`)], { stdio: "inherit" });
+  if (cc.status !== 0) throw new Error(`gcc could not build bench/baseline/${name}.c`);
+  return out;
 }

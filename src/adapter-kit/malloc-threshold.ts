@@ -1,6 +1,7 @@
 // node:net allocates a fresh buffer for every read (64 KiB while streaming), and so does the
-// Deno adapter once reads fill their buffer (the chunk is the receiver's); V8 frees them at a
-// later garbage collection. Bun allocates with mimalloc, which this does not concern. glibc's malloc gives memory back to the kernel when
+// Deno adapter once reads fill their buffer (the chunk is the receiver's); V8 frees them at
+// a later garbage collection. (Bun allocates with mimalloc: not concerned.) glibc's malloc
+// gives memory back to the kernel when
 // more than its trim threshold lies free at the top of the heap; a process that keeps the
 // default (128 KiB) trims after nearly every collection and page-faults the next reads'
 // buffers back in. Measured on this machine (docs/benchmarks.md): a node:net echo server
@@ -16,9 +17,12 @@
 const PRIMER_BYTES = 16 * 1024 * 1024;
 let primed = false;
 
-/** Once per process, when the first large read shows bulk data flowing. */
-export function primeMallocThreshold(): void {
-  if (primed) return;
+/** A read this large means bulk data is flowing. */
+const BULK_READ = 32 * 1024;
+
+/** Called with each read's size: primes once per process, at the first read of BULK_READ bytes or more. */
+export function primeMallocThresholdOnBulkRead(readBytes: number): void {
+  if (primed || readBytes < BULK_READ) return;
   primed = true;
   // Unreachable at once: freed (and glibc's thresholds raised) by the next collection.
   new Uint8Array(PRIMER_BYTES);
