@@ -9,7 +9,7 @@
 // Env: BENCH_REPS, BENCH_RUNTIMES (e.g. "node,bun"), BENCH_ONLY (a regex of group ids, e.g.
 // "bun/echo|app"), BENCH_NO_WRITE=1 (print only; implied by BENCH_ONLY).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cpuSeconds, killAll, requireTool, rssBytes, runGenerator, startServer, stopServer } from "./lib/procs.mjs";
@@ -46,6 +46,7 @@ requireTool("python3", "to run the app protocol reference bench/baseline/app-ser
 requireTool("sockperf", "Debian's ping-pong tool, the reference for the load generator's own cost");
 buildDist();
 const cBuild = mkdtempSync(join(tmpdir(), "sb-bench-"));
+process.once("exit", () => rmSync(cBuild, { recursive: true, force: true }));
 const cEcho = buildC("epoll-echo", cBuild);
 // Stream throughput needs a generator faster than any server measured: Node's gen.mjs is not.
 const streamGen = [buildC("stream-client", cBuild), []];

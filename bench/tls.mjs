@@ -9,7 +9,7 @@
 //   npm run build && node bench/tls.mjs [node] [deno] [bun]
 // Env: BENCH_REPS (default 3), BENCH_SECONDS (default 3). Certificates: openssl, temp dir.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,6 +21,7 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const runtimes = process.argv.slice(2).length ? process.argv.slice(2) : ["node", "deno", "bun"];
 
 const dir = mkdtempSync(join(tmpdir(), "sb-tls-bench-"));
+process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
 const ossl = (args) => {
   const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
   if (r.status !== 0) {

@@ -14,7 +14,7 @@ import { type Addr, allocateConnId, type Conn, type ConnHandler } from "../../sr
 import { WriteQueue } from "../../src/adapter-kit/write-queue.ts";
 import type { DenoAddr, DenoConn } from "./deno-types.ts";
 import { connError, type ErrnoError, toError } from "./errors.ts";
-import { type DenoTlsState, tlsConnError } from "./tls.ts";
+import { denoTlsCode, type DenoTlsState, tlsConnError } from "./tls.ts";
 import { primeMallocThresholdOnBulkRead } from "../../src/adapter-kit/malloc-threshold.ts";
 
 /**
@@ -194,7 +194,7 @@ export class DenoConnImpl implements Conn {
       try {
         n = await this.#conn.read(buf);
       } catch (err) {
-        this.#fail(this.#writeFailed?.err ?? err);
+        this.#fail(this.#readFailureCause(err));
         return;
       }
       // A read already in flight when pause() was called: hold its result until resume().
@@ -329,6 +329,19 @@ export class DenoConnImpl implements Conn {
   /** Both directions are done (our FIN out, the peer's FIN in): release the socket. */
   #maybeFinish(): void {
     if (this.#readEof && this.#finSent) this.#finish(undefined);
+  }
+
+  /**
+   * After a failed write the read that follows usually meets the same reset, and the write's
+   * error is the one reported. But a TLS peer's verdict (an alert read just before its reset,
+   * e.g. a server refusing our certificate while our first write was on its way) says why
+   * it cut us: that wins, or the same refusal would read differently from run to run.
+   */
+  #readFailureCause(readErr: unknown): unknown {
+    const written = this.#writeFailed?.err;
+    if (written === undefined) return readErr;
+    if (this.tls && /^E(CERT|TLS)/.test(denoTlsCode(readErr, this.tls.client))) return readErr;
+    return written;
   }
 
   #fail(err: unknown): void {

@@ -4,7 +4,7 @@
 // not apply; each is named with its reason in tls-exceptions.ts.
 import { beforeAll, describe, test } from "vitest";
 import type { Transport } from "../../src/transport.ts";
-import { makeCerts, readText } from "../support/certs.ts";
+import { makeCerts, readText, removeCerts } from "../support/certs.ts";
 import { detectRuntime, loadRuntime } from "../support/runtime.ts";
 import { checks } from "./checks.ts";
 import { overTls } from "./tls-transport.ts";
@@ -19,6 +19,7 @@ beforeAll(async () => {
     { cert: readText(certs.serverChain), key: readText(certs.serverKey) },
     { ca: readText(certs.ca) },
   );
+  removeCerts(certs); // read into memory above
 });
 
 const runtime = detectRuntime();

@@ -2,12 +2,13 @@
 // the real CLI: a TLS handshake that never finishes closes as `handshake-timeout`, and with
 // --proxy-protocol an untrusted source and a bad header are refusals by their own reason.
 import * as net from "node:net";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, startServer } from "../support/cli.ts";
 import { adminAddr, getText, pollUntil, sample } from "../support/admin.ts";
-import { type CertFiles, makeCerts } from "../support/certs.ts";
+import { type CertFiles, makeCerts, removeCerts } from "../support/certs.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 beforeAll(() => {
   certs = makeCerts();
 });

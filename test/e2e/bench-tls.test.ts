@@ -8,11 +8,12 @@ import { readFileSync } from "node:fs";
 import { createServer as createTlsServer, type Server as TlsServer } from "node:tls";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts } from "../support/certs.ts";
+import { type CertFiles, makeCerts, removeCerts } from "../support/certs.ts";
 import { waitFor } from "../support/sockets.ts";
 import { NO_ERRORS, parseBenchJson } from "../support/bench-result.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 const servers: RunningServer[] = [];
 let tlsAddr: string;
 let mtlsAddr: string;

@@ -4,10 +4,11 @@
 // --tls are all unhealthy, each saying why.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts } from "../support/certs.ts";
+import { type CertFiles, makeCerts, removeCerts } from "../support/certs.ts";
 import { freePort } from "../support/ports.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 beforeAll(() => {
   certs = makeCerts();
 });

@@ -9,12 +9,13 @@ import { copyFileSync, writeFileSync } from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts, readText } from "../support/certs.ts";
+import { type CertFiles, makeCerts, readText, removeCerts } from "../support/certs.ts";
 import { waitFor } from "../support/sockets.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 beforeAll(() => {
   certs = makeCerts();
 });

@@ -5,10 +5,11 @@ import { spawnSync } from "node:child_process";
 import * as net from "node:net";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts } from "../support/certs.ts";
+import { type CertFiles, makeCerts, removeCerts } from "../support/certs.ts";
 import { waitFor } from "../support/sockets.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 beforeAll(() => {
   certs = makeCerts();
 });

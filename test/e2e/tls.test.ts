@@ -3,10 +3,11 @@
 // over TLS; client-side verification failures, the same line on every runtime.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type CliRuntime, runCli, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts } from "../support/certs.ts";
+import { type CertFiles, makeCerts, removeCerts } from "../support/certs.ts";
 import { pattern } from "../support/sockets.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 const servers = new Map<CliRuntime, RunningServer>();
 
 const tlsServe = (cert = certs.serverChain, key = certs.serverKey) => ["--tls-cert", cert, "--tls-key", key];

@@ -6,12 +6,13 @@ import { X509Certificate } from "node:crypto";
 import { copyFileSync } from "node:fs";
 import * as tls from "node:tls";
 import { join } from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { CLI_RUNTIMES, type RunningServer, startServer } from "../support/cli.ts";
-import { type CertFiles, makeCerts, readText } from "../support/certs.ts";
+import { type CertFiles, makeCerts, readText, removeCerts } from "../support/certs.ts";
 import { waitFor, withTimeout } from "../support/sockets.ts";
 
 let certs: CertFiles;
+afterAll(() => removeCerts(certs));
 beforeAll(() => {
   certs = makeCerts();
 });

@@ -3,7 +3,7 @@
 // certificate, an expired server certificate, and a server certificate from another CA.
 // Runs on every runtime (node:child_process and node:fs exist on Node, Deno and Bun).
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -120,6 +120,11 @@ export function makeCerts(): CertFiles {
     nextCert: p("next.pem"),
     nextKey: p("next.key"),
   };
+}
+
+/** Private keys in /tmp outlive a test run unless removed: every makeCerts() has its removeCerts() in an afterAll. */
+export function removeCerts(certs: CertFiles | undefined): void {
+  if (certs) rmSync(certs.dir, { recursive: true, force: true });
 }
 
 export function readText(path: string): string {

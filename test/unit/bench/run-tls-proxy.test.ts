@@ -7,7 +7,7 @@ import { echoService, Server, silentLogger } from "../../../src/index.ts";
 import { type BenchConfig, type BenchMode, runBench } from "../../../src/bench/run.ts";
 import { proxyingTransport } from "../../../src/proxy/client.ts";
 import type { Addr, Transport } from "../../../src/transport.ts";
-import { makeCerts, readText } from "../../support/certs.ts";
+import { makeCerts, readText, removeCerts } from "../../support/certs.ts";
 import { loadRuntime } from "../../support/runtime.ts";
 
 const LOOPBACK: Addr = { transport: "tcp", hostname: "127.0.0.1", port: 0 };
@@ -30,6 +30,7 @@ describe("runBench over TLS and with a PROXY header", () => {
       tls: { cert: readText(certs.serverChain), key: readText(certs.serverKey) },
     })).addr;
     proxyAddr = (await proxyServer.listen(LOOPBACK)).addr;
+    removeCerts(certs); // read into memory above
   });
   afterAll(async () => {
     for (const s of servers) await s.shutdown();
