@@ -122,7 +122,10 @@ export function makeCerts(): CertFiles {
   };
 }
 
-/** Private keys in /tmp outlive a test run unless removed: every makeCerts() has its removeCerts() in an afterAll. */
+/**
+ * Private keys in /tmp outlive a test run unless removed: every makeCerts() is paired with a
+ * removeCerts(), in an afterAll or as soon as the files have been read.
+ */
 export function removeCerts(certs: CertFiles | undefined): void {
   if (certs) rmSync(certs.dir, { recursive: true, force: true });
 }
