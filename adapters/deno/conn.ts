@@ -21,17 +21,12 @@ import { primeMallocThresholdOnBulkRead } from "../../src/adapter-kit/malloc-thr
 /**
  * First read buffer per connection; it doubles while reads fill it, up to MAX_READ, and
  * shrinks again after small reads. Small so that thousands of idle connections (each
- * with a read pending on its own buffer) stay cheap: 1 KiB costs 3 KB less per idle
- * connection than 4 KiB did (512 B saves nothing more: allocator granularity).
+ * with a read pending on its own buffer) stay cheap. 1 KiB costs about 3 KB less per
+ * idle connection, but with it a served probe's socket was twice not released within 5 s
+ * on Deno 2.9.6 in test/reliability's connection-limits scenario (cause not found; never
+ * seen with 4 KiB): 4 KiB it stays (decisions, entry 97).
  */
-const INITIAL_READ = 1024;
-/**
- * A connection that has streamed shrinks back no further than this, as it did when the
- * first buffer was 4 KiB: a short read between a stream's full ones should not send it
- * through many small reads and writes again. (Paired stream runs could not tell 1 KiB and
- * 4 KiB floors apart above their noise; this keeps streaming exactly as it was measured.)
- */
-const SHRINK_FLOOR = 4 * 1024;
+const INITIAL_READ = 4 * 1024;
 const MAX_READ = 256 * 1024;
 /** Small queued chunks are merged into one write of up to this many bytes. */
 const COALESCE_LIMIT = 64 * 1024;
@@ -225,10 +220,10 @@ export class DenoConnImpl implements Conn {
         // The buffer stays ours for the next read; the receiver gets a right-sized copy of
         // exactly the bytes read (no fresh zeroed buffer per read, no view pinning a larger one).
         chunk = buf.slice(0, n);
-        if (size > SHRINK_FLOOR && n <= size >>> 2) {
+        if (size > INITIAL_READ && n <= size >>> 2) {
           // A burst had grown it: an idle connection holds its read buffer for as long as
           // its read is pending, so shrink back to fit the traffic.
-          size = Math.max(SHRINK_FLOOR, 2 ** Math.ceil(Math.log2(n + 1)));
+          size = Math.max(INITIAL_READ, 2 ** Math.ceil(Math.log2(n + 1)));
           buf = new Uint8Array(size);
         }
       }
